@@ -1,0 +1,199 @@
+"""The only module that imports Presidio: builds one AnalyzerEngine and runs it over already-folded text.
+
+Everything Presidio-shaped stays here. In: a text and a language. Out: our own `Finding`s (offsets into the text
+given, `field` 0). Our recognizers arrive as `RecognizerSpec` data and are adapted to Presidio here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+
+import spacy
+import tldextract
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, PatternRecognizer, RecognizerRegistry
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import (
+    DeBsnrRecognizer,
+    DeFuehrerscheinRecognizer,
+    DeHandelsregisterRecognizer,
+    DeHealthInsuranceRecognizer,
+    DeKfzRecognizer,
+    DeLanrRecognizer,
+    DePassportRecognizer,
+    DeTaxNumberRecognizer,
+    DeVatIdRecognizer,
+    PhoneRecognizer,
+)
+from spacy.tokens import Doc
+
+from proxy.detection.findings import Finding
+from proxy.detection.recognizers.base import Check, RecognizerSpec
+
+# Presidio's conf/default.yaml `ner_model_configuration`, copied so nothing depends on its package data; without it
+# spaCy's ORG/MONEY/CARDINAL labels flood out.
+NER_MODEL_CONFIGURATION = {
+    "model_to_presidio_entity_mapping": {
+        "PER": "PERSON", "PERSON": "PERSON", "NORP": "NRP", "FAC": "LOCATION", "LOC": "LOCATION",
+        "GPE": "LOCATION", "LOCATION": "LOCATION", "ORG": "ORGANIZATION", "ORGANIZATION": "ORGANIZATION",
+        "DATE": "DATE_TIME", "TIME": "DATE_TIME",
+    },
+    "low_confidence_score_multiplier": 0.4,
+    "low_score_entity_names": [],
+    "labels_to_ignore": ["CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT", "PRODUCT",
+                         "QUANTITY", "WORK_OF_ART"],
+}
+# Presidio's default also ignores ORG ("many false positives"). We keep it out of reports by default too (see
+# custom.DEFAULT_DISABLED) but let it be found, so a policy owner can turn it on in recognizers.yaml.
+# The small English model's NER has its own tok2vec: tagger, parser and lemmatizer feed nothing Presidio uses
+# except lemmas for context words, which we replace by lower-cased tokens. Measured: same entities on 699 of 700
+# dev texts (the parser's sentence boundaries cut one span), half the time per text.
+UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+PHONE_REGIONS = ("DE", "US", "GB", "FR")
+# Presidio's German recognizers, not loaded by default. Its tax id, id card and social security ones are left out:
+# ours replace them (grouped formats, the id card's real check digit).
+_GERMAN_RECOGNIZERS = (DeTaxNumberRecognizer, DeVatIdRecognizer, DeHealthInsuranceRecognizer, DeKfzRecognizer,
+                       DeHandelsregisterRecognizer, DeFuehrerscheinRecognizer, DeLanrRecognizer, DeBsnrRecognizer,
+                       DePassportRecognizer)
+
+
+class _LeanSpacyEngine(SpacyNlpEngine):
+    """spaCy with only the parts Presidio needs, loaded from installed packages only (never a download).
+
+    Languages without an NER model get a blank tokenizer pipeline: tokens for context words, no entities.
+    """
+
+    def __init__(self, ner_models: dict[str, str], languages: Sequence[str], *, lean: bool,
+                 ner_config: dict[str, object], context_words: frozenset[str] = frozenset()) -> None:
+        super().__init__(models=[{"lang_code": k, "model_name": v} for k, v in ner_models.items()],
+                         ner_model_configuration=NerModelConfiguration.from_dict(ner_config))
+        self._context_words = context_words
+        self._ner_models = dict(ner_models)
+        self._languages = tuple(languages)
+        self._lean = lean
+
+    def load(self) -> None:
+        self.nlp = {}
+        for lang in self._languages:
+            if lang in self._ner_models:
+                exclude = [p for p in UNUSED_PIPES if self._lean]
+                self.nlp[lang] = spacy.load(self._ner_models[lang], exclude=exclude)
+            else:
+                self.nlp[lang] = spacy.blank(lang)
+
+    def is_stopword(self, word: str, language: str) -> bool:
+        # Presidio drops stop words before matching context; spaCy's English list holds "call", so "call me on
+        # 450 0840" lost its only phone word. Our context words are never stop words.
+        return word not in self._context_words and super().is_stopword(word, language)
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        artifacts = super()._doc_to_nlp_artifact(doc, language)
+        # Context words are matched against lemmas; without a lemmatizer use the lower-cased token (Presidio
+        # matches context as substrings, so "cards" still contains "card").
+        artifacts.lemmas = [t.lemma_ or t.lower_ for t in doc]
+        artifacts.keywords = artifacts.set_keywords(self, artifacts.lemmas, language)
+        return artifacts
+
+
+class _SpecRecognizer(PatternRecognizer):
+    """A Presidio pattern recognizer driven by one of our `RecognizerSpec`s."""
+
+    def __init__(self, spec: RecognizerSpec, language: str) -> None:
+        flags = re.DOTALL | re.MULTILINE | (0 if spec.case_sensitive else re.IGNORECASE)
+        super().__init__(
+            supported_entity=spec.entity_type, name=spec.name, supported_language=language,
+            patterns=[Pattern(p.name, p.regex, p.score) for p in spec.patterns],
+            deny_list=list(spec.deny_list) or None, deny_list_score=spec.deny_list_score,
+            context=list(spec.context) or None, global_regex_flags=flags)
+        self._spec = spec
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        # Presidio: True -> score 1.0, False -> dropped, None -> pattern score. A confirmed score below 1.0 is
+        # applied in `analyze` below, after Presidio has set 1.0.
+        if self._spec.validate is None:
+            return None
+        verdict = self._spec.validate(pattern_text)
+        return {Check.CONFIRMED: True, Check.REJECTED: False, Check.UNKNOWN: None}[verdict]
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list:
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        if self._spec.confirmed_score < 1.0:
+            for r in results:
+                if r.score >= EntityRecognizer.MAX_SCORE:
+                    r.score = self._spec.confirmed_score
+        return results
+
+
+class _FastContextEnhancer(LemmaContextAwareEnhancer):
+    """Presidio's context enhancer with the token lookup by bisection instead of a walk over every token.
+
+    Low-score patterns that wait for context words produce many candidates; the linear walk (one spaCy Token
+    object per step) was a fifth of the analysis time on 1 KB prompts.
+    """
+
+    @staticmethod
+    def _find_index_of_match_token(word: str, start: int, tokens: Doc, tokens_indices: list[int]) -> int:
+        i = max(0, bisect.bisect_right(tokens_indices, start) - 1)
+        if start >= tokens_indices[i] + len(tokens[i]) and i + 1 < len(tokens_indices):
+            i += 1
+        return i
+
+
+def offline_tldextract() -> None:
+    """Make the e-mail/URL recognizers' tldextract use its bundled suffix list instead of fetching one."""
+    tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
+
+
+class PresidioAnalyzer:
+    """One AnalyzerEngine with Presidio's defaults, Presidio's German recognizers for German, and our specs."""
+
+    def __init__(self, *, spacy_model: str, languages: Sequence[str], specs: Iterable[RecognizerSpec],
+                 ner_languages: Sequence[str] = ("en",), lean_pipeline: bool = True,
+                 presidio_defaults_only: bool = False) -> None:
+        offline_tldextract()
+        languages = list(languages)
+        ner_config = dict(NER_MODEL_CONFIGURATION)
+        if presidio_defaults_only:
+            ner_config["labels_to_ignore"] = ["ORGANIZATION", *NER_MODEL_CONFIGURATION["labels_to_ignore"]]
+        specs = tuple(specs)
+        context_words = frozenset(w.lower() for spec in specs for w in spec.context)
+        nlp_engine = _LeanSpacyEngine({lang: spacy_model for lang in ner_languages if lang in languages},
+                                      languages, lean=lean_pipeline, ner_config=ner_config,
+                                      context_words=context_words)
+        nlp_engine.load()
+        registry = RecognizerRegistry(supported_languages=languages)
+        registry.load_predefined_recognizers(languages=languages, nlp_engine=nlp_engine)
+        for lang in languages:
+            if lang not in ner_languages:
+                # A blank pipeline finds no entities; keep NER recognizers off languages without a model.
+                registry.remove_recognizer("SpacyRecognizer", language=lang)
+        if not presidio_defaults_only:
+            # libphonenumber's matcher runs once per region and was a fifth of the time per prompt with Presidio's
+            # eight; numbers with a + prefix or a phone word nearby are ours (phone_context) in any region.
+            registry.remove_recognizer("PhoneRecognizer")
+            for lang in languages:
+                registry.add_recognizer(PhoneRecognizer(supported_language=lang, supported_regions=PHONE_REGIONS))
+            if "de" in languages:
+                for cls in _GERMAN_RECOGNIZERS:
+                    registry.add_recognizer(cls(supported_language="de"))
+            for spec in specs:
+                for lang in spec.languages or languages:
+                    if lang in languages:
+                        registry.add_recognizer(_SpecRecognizer(spec, lang))
+        self.languages = tuple(languages)
+        self.engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=languages,
+                                     context_aware_enhancer=_FastContextEnhancer())
+
+    def recognizer_names(self, language: str) -> list[str]:
+        """Names of the recognizers that run for `language` (for `govproxy scan --list` and tests)."""
+        return sorted({r.name for r in self.engine.registry.get_recognizers(language=language, all_fields=True)})
+
+    def analyze(self, text: str, language: str, score_threshold: float) -> list[Finding]:
+        """Presidio's findings for `text` (overlaps not yet resolved), offsets into `text`."""
+        results = self.engine.analyze(text=text, language=language, score_threshold=score_threshold)
+        return [Finding(0, r.start, r.end, r.entity_type, round(float(r.score), 4),
+                        (r.recognition_metadata or {}).get("recognizer_name", "unknown"), language)
+                for r in results]

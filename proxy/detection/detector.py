@@ -1,0 +1,165 @@
+"""The detection service the request path uses: cache, then analysis in a thread or in worker processes.
+
+Build one per process at start-up (`Detector.build`), call `await detect(texts)` per request, `close()` at shutdown.
+Analysis is CPU-bound; `detect` never runs it on the event loop. With `processes=0` it runs in one background
+thread of this process; with `processes=N` in N worker processes, each loading the model once, so several cores
+work at once and this process does not hold a model at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import multiprocessing
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import structlog
+
+from proxy.detection import worker
+from proxy.detection.cache import FindingCache, cache_key
+from proxy.detection.custom import load_recognizers
+from proxy.detection.findings import Finding
+from proxy.detection.text_analyzer import DetectorConfig, TextAnalyzer
+from proxy.errors import ServiceUnavailable
+
+log = structlog.get_logger()
+
+
+class Detector:
+    """Finds sensitive spans in texts. Thread-safe; one instance per process."""
+
+    def __init__(self, config: DetectorConfig, *, cache_size: int = 4096, processes: int = 0) -> None:
+        self.config = config
+        self.processes = processes
+        self.cache = FindingCache(cache_size)
+        self._local: TextAnalyzer | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        # One analysis at a time in thread mode: spaCy does not promise thread-safe inference, and under the GIL
+        # parallel threads would not be faster anyway.
+        self._local_lock = threading.Lock()
+        # Requests wait here for analysis; in thread mode this one thread is where the model runs.
+        self._threads = ThreadPoolExecutor(max_workers=max(1, processes), thread_name_prefix="detector")
+        if processes > 0:
+            load_recognizers(config.policies_dir)  # fail closed here, not later in a worker
+            self._pool = self._start_pool()
+        else:
+            self._local = TextAnalyzer(config)
+
+    @classmethod
+    def build(cls, *, spacy_model: str, policies_dir: Path, languages: Sequence[str] = ("en", "de"),
+              default_language: str = "en", score_threshold: float = 0.4, cache_size: int = 4096,
+              processes: int = 0, presidio_defaults: bool = False) -> Detector:
+        """Load the model(s) and recognizers now (seconds), so the first request does not pay for it.
+
+        Raises `RecognizerConfigError` when `policies_dir/recognizers.yaml` is invalid.
+        """
+        config = DetectorConfig(spacy_model=spacy_model, policies_dir=Path(policies_dir),
+                                languages=tuple(languages), default_language=default_language,
+                                score_threshold=score_threshold, presidio_defaults=presidio_defaults)
+        detector = cls(config, cache_size=cache_size, processes=processes)
+        log.info("detector_ready", mode="processes" if processes else "thread", processes=processes,
+                 languages=list(config.languages), spacy_model=spacy_model, cache_size=cache_size)
+        return detector
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the parent may run an event loop and threads, which fork copies badly.
+        pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=worker.init_worker, initargs=(self.config,))
+        # One held task per worker makes every worker start (and load its model) now.
+        for f in [pool.submit(worker.worker_info, 0.2) for _ in range(self.processes)]:
+            f.result()
+        return pool
+
+    def worker_info(self) -> list[dict[str, float | int]]:
+        """pid, start-up time and peak memory of each worker process (empty in thread mode)."""
+        if self._pool is None:
+            return []
+        futures = [self._pool.submit(worker.worker_info, 0.3) for _ in range(self.processes)]
+        return [f.result() for f in futures]
+
+    def analyze(self, text: str, language: str | None = None) -> list[Finding]:
+        """Findings in one text (`field` 0), offsets into the original text. Synchronous and CPU-bound."""
+        return self.analyze_many([text], language)[0]
+
+    def analyze_many(self, texts: Sequence[str], language: str | None = None) -> list[list[Finding]]:
+        """Findings per text; texts seen before (same content and language) come from the cache."""
+        keys = [cache_key(language, t) for t in texts]
+        results: dict[bytes, tuple[Finding, ...]] = {}
+        todo: dict[bytes, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key in results or key in todo:
+                continue
+            cached = self.cache.get(key)
+            if cached is not None:
+                results[key] = cached
+            else:
+                todo[key] = text
+        if todo:
+            found = self._run(list(todo.values()), language)
+            for key, findings in zip(todo, found, strict=True):
+                self.cache.put(key, findings)
+                results[key] = findings
+        return [list(results[k]) for k in keys]
+
+    async def detect(self, texts: Sequence[str]) -> list[Finding]:
+        """All findings across `texts`, each with `field` = its text's index. Runs off the event loop."""
+        loop = asyncio.get_running_loop()
+        per_text = await loop.run_in_executor(self._threads, self.analyze_many, list(texts), None)
+        return [f.with_field(i) for i, findings in enumerate(per_text) for f in findings]
+
+    def _run(self, texts: list[str], language: str | None) -> list[tuple[Finding, ...]]:
+        if self._local is not None:
+            with self._local_lock:
+                return [self._local.analyze(t, language) for t in texts]
+        try:
+            return self._run_in_pool(texts, language)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): start a fresh pool once, then give up loudly.
+            log.error("detector_pool_broken", processes=self.processes)
+            with self._pool_lock:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start_pool()
+            try:
+                return self._run_in_pool(texts, language)
+            except BrokenProcessPool:
+                raise ServiceUnavailable("detection is unavailable", code="detection_unavailable") from None
+
+    def _run_in_pool(self, texts: list[str], language: str | None) -> list[tuple[Finding, ...]]:
+        assert self._pool is not None
+        chunks = _split_by_size(texts, self.processes)
+        futures: list[Future[list[tuple[Finding, ...]]]] = [
+            self._pool.submit(worker.analyze_batch, chunk, language) for chunk in chunks]
+        out: list[tuple[Finding, ...]] = []
+        for f in futures:
+            out.extend(f.result())
+        return out
+
+    def close(self) -> None:
+        """Stop worker processes and threads. The detector cannot be used afterwards."""
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._local = None
+
+
+def _split_by_size(texts: list[str], parts: int) -> list[list[str]]:
+    """Consecutive chunks of about equal total length, at most `parts` of them (order kept)."""
+    if parts <= 1 or len(texts) <= 1:
+        return [texts]
+    target = math.ceil(sum(len(t) for t in texts) / parts)
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for t in texts:
+        if size >= target and len(chunks) < parts:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(t)
+        size += len(t)
+    return chunks

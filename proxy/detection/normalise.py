@@ -1,0 +1,100 @@
+"""Unicode folding before detection, with a map back to the original offsets.
+
+Evasion tricks hide values from regexes and NER: full-width digits (`４１１１…`), zero-width characters inside a
+key (`AKIA\u200bIOSF…`), bidi controls, and Unicode "tag" characters that smuggle invisible ASCII. We detect on a
+folded copy and report spans in the original text, so redaction replaces the original characters, invisible ones
+inside a span included.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+# Zero-width and formatting characters that render as nothing.
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e\u00ad\u034f")
+# Bidi embedding, override and isolate controls, and the implicit marks.
+_BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_REMOVED = _INVISIBLE | _BIDI
+# Variation selectors only pick a glyph style.
+_VARIATION = range(0xFE00, 0xFE10)
+# Tag characters U+E0020..U+E007E mirror printable ASCII invisibly ("ASCII smuggling"): fold them to what they
+# spell so hidden values are detected too; the rest of the tag block is dropped.
+_TAG_ASCII = range(0xE0020, 0xE007F)
+_TAG_BLOCK = range(0xE0000, 0xE0080)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedText:
+    """Folded text plus, for each of its characters, the original range it came from.
+
+    `starts`/`ends` are None when folding changed nothing (the common case): offsets are then the same.
+    """
+
+    text: str
+    starts: tuple[int, ...] | None = None
+    ends: tuple[int, ...] | None = None
+
+    @property
+    def is_identity(self) -> bool:
+        return self.starts is None
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span [start, end) of the folded text to the smallest original span that produced it."""
+        if self.starts is None or self.ends is None:
+            return start, end
+        if end <= start:
+            pos = self.starts[start] if start < len(self.starts) else (self.ends[-1] if self.ends else 0)
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+
+def _fold_char(ch: str) -> str | None:
+    """What one character becomes before NFKC, or None when it is removed."""
+    if ch in _REMOVED:
+        return None
+    code = ord(ch)
+    if code in _VARIATION:
+        return None
+    if code in _TAG_BLOCK:
+        return chr(code - 0xE0000) if code in _TAG_ASCII else None
+    return ch
+
+
+def _needs_folding(text: str) -> bool:
+    if text.isascii():
+        return False
+    if any(_fold_char(ch) != ch for ch in text):
+        return True
+    return not unicodedata.is_normalized("NFKC", text)
+
+
+def normalise(text: str) -> NormalisedText:
+    """NFKC-fold `text`, drop invisible and bidi characters, decode tag characters; keep an offset map.
+
+    NFKC is applied per cluster (a base character and the combining marks after it) so each folded character
+    maps back to the cluster it came from; that matches whole-string NFKC for everything but rare cross-cluster
+    compositions (Hangul jamo), which do not matter for detection.
+    """
+    if not _needs_folding(text):
+        return NormalisedText(text)
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        folded = _fold_char(text[i])
+        if folded is None:
+            i += 1
+            continue
+        j = i + 1
+        # Keep combining marks with their base so NFKC can compose them (e + ◌́ -> é).
+        while j < n and unicodedata.combining(text[j]) and _fold_char(text[j]) is not None:
+            j += 1
+        cluster = unicodedata.normalize("NFKC", folded + text[i + 1:j])
+        for ch in cluster:
+            out.append(ch)
+            starts.append(i)
+            ends.append(j)
+        i = j
+    return NormalisedText("".join(out), tuple(starts), tuple(ends))

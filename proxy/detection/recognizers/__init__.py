@@ -1,0 +1,49 @@
+"""Our recognizers, one per module, each exposing `SPEC` (a `RecognizerSpec`); `builtin_specs()` lists them all."""
+
+from __future__ import annotations
+
+from proxy.detection.recognizers import (
+    age,
+    anthropic_key,
+    aws_access_key,
+    aws_secret_key,
+    card_context,
+    de_iban,
+    de_id_card,
+    de_phone,
+    de_postcode_city,
+    de_social_security,
+    de_tax_id,
+    first_names,
+    generic_secret,
+    github_token,
+    gitlab_token,
+    google_api_key,
+    jwt,
+    openai_key,
+    person_cue,
+    phone_context,
+    places,
+    private_key,
+    slack_token,
+    street_address,
+    stripe_key,
+    url_password,
+    zip_code,
+)
+from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
+
+_MODULES = (openai_key, anthropic_key, aws_access_key, aws_secret_key, github_token, gitlab_token, slack_token,
+            stripe_key, google_api_key, private_key, jwt, url_password, generic_secret,
+            de_tax_id, de_social_security, de_id_card, de_phone, de_iban, de_postcode_city,
+            phone_context, card_context, zip_code, person_cue, street_address, places, first_names,
+            age)
+
+
+def builtin_specs() -> tuple[RecognizerSpec, ...]:
+    """Every built-in recognizer of ours (Presidio's own are added in `detection/analyzer.py`)."""
+    return (*(m.SPEC for m in _MODULES), de_phone.NATIONAL_SPEC, first_names.LOWERCASE_SPEC,
+            street_address.INTERNATIONAL_SPEC)
+
+
+__all__ = ["Check", "PatternSpec", "RecognizerSpec", "builtin_specs"]

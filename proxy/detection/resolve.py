@@ -1,0 +1,125 @@
+"""Clean-up after recognition: drop known false positives, honour the allow-list, and leave one span per region.
+
+Pure functions over `Finding`s and the text they index, so they are tested without an engine.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+
+import regex
+
+from proxy.detection.findings import Finding
+
+# Entity types that name people, places and groups: a span of theirs without a single letter is noise
+# (spaCy tags "09/27" as PERSON and digit groups as places).
+_NAMED = frozenset({"PERSON", "LOCATION", "NRP", "ORGANIZATION"})
+
+
+_MONTHS = ("jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|januar|februar|märz|maerz|mai|juni|juli|oktober"
+           "|dezember|mär|okt|dez")
+# A date worth reporting names a calendar day or year: 12/05/1980, 1980-05-12, 12.5.1980, May 5, 5. Mai, 1980.
+_DATE_LIKE = regex.compile(rf"\d{{1,4}}[./-]\d{{1,2}}(?:[./-]\d{{2,4}})?|\b(?:{_MONTHS})[a-zä]*\.?\b|\b(?:19|20)\d\d\b",
+                           regex.IGNORECASE)
+
+
+def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding]:
+    """Remove findings that are wrong by construction, whatever the recognizer said.
+
+    - people, places and groups without a letter ("09/27" as PERSON);
+    - spaCy DATE_TIMEs that name no calendar day or year: relative phrases ("the weekend", "a year") and bare
+      digit groups, which on the dev sets were house numbers, postcodes, phone fragments and ages.
+    """
+    kept = []
+    for f in findings:
+        value = text[f.start:f.end]
+        if f.end <= f.start or not value.strip():
+            continue
+        if f.entity_type in _NAMED and not any(ch.isalpha() for ch in value):
+            continue
+        if f.entity_type == "DATE_TIME" and f.recognizer == "SpacyRecognizer" and not _DATE_LIKE.search(value):
+            continue
+        kept.append(f)
+    return kept
+
+
+def allow_list_regions(text: str, allow_list: Sequence[str]) -> list[tuple[int, int]]:
+    """Where allow-listed values occur in `text` (case-insensitive, not inside a longer word)."""
+    if not allow_list:
+        return []
+    alternatives = "|".join(regex.escape(term) for term in sorted(allow_list, key=len, reverse=True))
+    pattern = regex.compile(rf"(?<![\w@.-])(?:{alternatives})(?![\w@-]|\.\w)", regex.IGNORECASE)
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def drop_allowed(findings: Iterable[Finding], regions: Sequence[tuple[int, int]]) -> list[Finding]:
+    """Remove findings that lie inside an allow-listed occurrence (an e-mail and the URL inside it, say)."""
+    if not regions:
+        return list(findings)
+    return [f for f in findings if not any(s <= f.start and f.end <= e for s, e in regions)]
+
+
+_NAME_TOKEN = regex.compile(r"[\p{Lu}][\p{L}'’-]{2,}")
+_NOT_NAMES = frozenset({"The", "And", "Mr", "Mrs", "Ms", "Dr", "Prof", "Herr", "Frau", "Sir", "Von", "Van", "Der"})
+
+
+def propagate_names(findings: list[Finding], text: str) -> list[Finding]:
+    """Add the other mentions of a found person: "Joakim Westgård … starring Westgård".
+
+    Each capitalised word of a PERSON span, and the span itself, is searched again as a whole word; new mentions
+    get the finding's score capped at 0.75 and recognizer `NamePropagation`. Overlaps are resolved afterwards.
+    """
+    persons = [f for f in findings if f.entity_type == "PERSON"]
+    if not persons:
+        return findings
+    # Each mention string -> the finding it came from (the first one wins).
+    sources: dict[str, Finding] = {}
+    for f in persons:
+        value = text[f.start:f.end]
+        for word in [value, *(m.group() for m in _NAME_TOKEN.finditer(value))]:
+            word = word.removesuffix("'s").removesuffix("’s")
+            if len(word) >= 3 and word not in _NOT_NAMES:
+                sources.setdefault(word, f)
+    if not sources:
+        return findings
+    alternatives = "|".join(regex.escape(w) for w in sorted(sources, key=len, reverse=True))
+    added = []
+    for m in regex.finditer(rf"(?<![\w-])(?:{alternatives})(?![\w-])", text):
+        src = sources[m.group()]
+        added.append(Finding(src.field, m.start(), m.end(), "PERSON", min(src.score, 0.75), "NamePropagation",
+                             src.language))
+    return findings + added
+
+
+def _merge_same_type(findings: list[Finding]) -> list[Finding]:
+    """Union overlapping spans of the same entity type (the higher score and its recognizer survive)."""
+    merged: list[Finding] = []
+    for f in sorted(findings, key=lambda x: (x.entity_type, x.start, -x.end)):
+        last = merged[-1] if merged else None
+        if last is not None and last.entity_type == f.entity_type and f.start < last.end:
+            best = last if last.score >= f.score else f
+            merged[-1] = Finding(best.field, last.start, max(last.end, f.end), best.entity_type, best.score,
+                                 best.recognizer, best.language)
+        else:
+            merged.append(f)
+    return merged
+
+
+def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
+    """One span per region: overlapping spans of one type are merged, then across types the higher score wins,
+    then the longer span, then the earlier one. The result is sorted by start and has no overlaps."""
+    candidates = _merge_same_type(list(findings))
+    candidates.sort(key=lambda f: (-f.score, -(f.end - f.start), f.start, f.entity_type))
+    # Chosen spans are disjoint, so sorted by start they are sorted by end too: a bisect finds the neighbours.
+    starts: list[int] = []
+    chosen: list[Finding] = []
+    for f in candidates:
+        i = bisect.bisect_right(starts, f.start)
+        if i > 0 and chosen[i - 1].end > f.start:
+            continue
+        if i < len(chosen) and chosen[i].start < f.end:
+            continue
+        starts.insert(i, f.start)
+        chosen.insert(i, f)
+    return chosen

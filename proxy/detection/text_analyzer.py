@@ -1,0 +1,91 @@
+"""One process's detection of one text: pick the language, fold Unicode, run Presidio, clean up, map back.
+
+`TextAnalyzer` is what each detector worker holds (one per process, built once). It is synchronous and
+CPU-bound; `Detector` decides where it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from proxy.detection.analyzer import PresidioAnalyzer
+from proxy.detection.custom import load_recognizers
+from proxy.detection.findings import Finding
+from proxy.detection.language import LanguagePicker
+from proxy.detection.normalise import NormalisedText, normalise
+from proxy.detection.recognizers import builtin_specs
+from proxy.detection.resolve import (
+    allow_list_regions,
+    drop_allowed,
+    drop_false_positives,
+    propagate_names,
+    resolve_overlaps,
+)
+
+# Languages with an NER model installed. German has none on PyPI: German text gets pattern recognizers only.
+NER_LANGUAGES = ("en",)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    """Everything needed to build a `TextAnalyzer`; plain values, so it can be sent to worker processes."""
+
+    spacy_model: str
+    policies_dir: Path
+    languages: tuple[str, ...] = ("en", "de")
+    default_language: str = "en"
+    score_threshold: float = 0.4
+    lean_pipeline: bool = True
+    # Evaluation only: Presidio's defaults (full pipeline, default recognizers, every text read as English).
+    presidio_defaults: bool = False
+    ner_languages: tuple[str, ...] = field(default=NER_LANGUAGES)
+
+
+class TextAnalyzer:
+    """Detection for one text at a time. Build once per process: it loads the spaCy model."""
+
+    def __init__(self, config: DetectorConfig) -> None:
+        self.config = config
+        custom = load_recognizers(config.policies_dir)
+        self.allow_list = custom.allow_list
+        self.disabled_entities = custom.disabled_entities
+        if config.presidio_defaults:
+            self.presidio = PresidioAnalyzer(spacy_model=config.spacy_model, languages=("en",), specs=(),
+                                             lean_pipeline=False, presidio_defaults_only=True)
+            self.picker = LanguagePicker(("en",), "en")
+        else:
+            self.presidio = PresidioAnalyzer(spacy_model=config.spacy_model, languages=config.languages,
+                                             specs=builtin_specs() + custom.specs, ner_languages=config.ner_languages,
+                                             lean_pipeline=config.lean_pipeline)
+            self.picker = LanguagePicker(config.languages, config.default_language)
+
+    def pick_language(self, text: str, language: str | None) -> str:
+        """The requested language (checked) or the detected one."""
+        if language is None:
+            return self.picker.pick(text)
+        if language not in self.picker.languages:
+            raise ValueError(f"language {language!r} is not configured (configured: {list(self.picker.languages)})")
+        return language
+
+    def analyze(self, text: str, language: str | None = None) -> tuple[Finding, ...]:
+        """Non-overlapping findings in `text`, offsets into the original text, `field` 0, sorted by start."""
+        if not text or not text.strip():
+            return ()
+        folded = normalise(text)
+        lang = self.pick_language(folded.text, language)
+        raw = self.presidio.analyze(folded.text, lang, self.config.score_threshold)
+        if self.config.presidio_defaults:
+            # The baseline is Presidio as it comes: no clean-up, overlaps left in.
+            return tuple(self._to_original(f, folded) for f in sorted(raw, key=lambda f: (f.start, f.end)))
+        kept = [f for f in raw if f.entity_type not in self.disabled_entities]
+        kept = propagate_names(drop_false_positives(kept, folded.text), folded.text)
+        kept = drop_allowed(kept, allow_list_regions(folded.text, self.allow_list))
+        return tuple(self._to_original(f, folded) for f in resolve_overlaps(kept))
+
+    @staticmethod
+    def _to_original(f: Finding, folded: NormalisedText) -> Finding:
+        start, end = folded.to_original(f.start, f.end)
+        if (start, end) == (f.start, f.end):
+            return f
+        return Finding(f.field, start, end, f.entity_type, f.score, f.recognizer, f.language)

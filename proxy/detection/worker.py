@@ -1,0 +1,41 @@
+"""The detector's worker processes: each builds one `TextAnalyzer` in its initializer and reuses it.
+
+The analyzer lives in a process-local slot that only pool workers set (in `init_worker`); the main process never
+does. That is the one place module state holds a service: a process pool hands work to plain functions, and the
+model must load once per process, not once per task.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+
+from proxy.detection.findings import Finding
+from proxy.detection.text_analyzer import DetectorConfig, TextAnalyzer
+
+_analyzer: TextAnalyzer | None = None
+_startup_s: float = 0.0
+
+
+def init_worker(config: DetectorConfig) -> None:
+    """Pool initializer: load the model and recognizers once for this process."""
+    global _analyzer, _startup_s
+    started = time.perf_counter()
+    _analyzer = TextAnalyzer(config)
+    _startup_s = time.perf_counter() - started
+
+
+def analyze_batch(texts: list[str], language: str | None) -> list[tuple[Finding, ...]]:
+    """Analyze texts in this worker (the pool's task function)."""
+    if _analyzer is None:
+        raise RuntimeError("detector worker used before its initializer ran")
+    return [_analyzer.analyze(t, language) for t in texts]
+
+
+def worker_info(hold_s: float = 0.0) -> dict[str, float | int]:
+    """pid, start-up seconds and peak resident memory (MiB) of this worker; `hold_s` keeps it busy so a batch of
+    these calls lands on distinct workers."""
+    time.sleep(hold_s)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"pid": os.getpid(), "startup_s": round(_startup_s, 3), "max_rss_mib": round(peak_mib, 1)}
