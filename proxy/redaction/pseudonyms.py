@@ -1,0 +1,202 @@
+"""The reversible map of one conversation (which placeholder or encrypt token stands for which value), and the store
+that keeps one map per conversation.
+
+Conversation key
+----------------
+A conversation is identified by the caller plus either
+
+1. the client's `x-govproxy-conversation-id` header, when it sends one (recommended: it survives history
+   trimming, edits and summarisation), or
+2. a SHA-256 of the conversation's opening -- every text of the request up to and including the first user
+   message (system/developer prompts and the first user turn). Chat clients resend the whole history every turn,
+   so the opening names the conversation; the system prompt alone would not (many conversations share one).
+
+The caller is the API key id, so two callers never share a map, whatever ids or openings they send. Within one
+caller, conversations with the same opening and no header share a map: their placeholders stay correct per
+request (see below), only the numbers may have gaps.
+
+Numbering rule
+--------------
+Redaction walks the request's text fields in request order (system, then the messages oldest first, each message's
+parts and tool-call arguments in order) and each field left to right; a value gets the next free number of its
+entity type the first time it is seen, and keeps it. Because every turn resends the history, the numbering is a
+function of the history alone: a replica that has no state for the conversation (another replica served the earlier
+turns, the map expired, or the process restarted) rebuilds exactly the numbers the first one issued, and a stored
+map is always a prefix of what the current history would rebuild, so stored and rebuilt maps agree. The store only
+saves work and keeps numbers stable when a client that sends the header trims old turns.
+
+Placeholder-shaped text already present in a request (a user pasting `<PERSON_1>`, a model's invented one echoed
+back in the history) is reserved first and never issued, so the model cannot confuse it with a real pseudonym and
+restore leaves it alone. Where the history was edited (regenerate, trimming without the header) numbers may differ
+from earlier turns; within one request they are always consistent, and a response is always restored with the map
+of its own request.
+
+Raw values exist only in these in-memory maps, for at most the store's TTL (they are needed to restore answers).
+They are never logged, never persisted and never part of the map's repr.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from cachetools import TTLCache
+
+from proxy.redaction.tokens import CANDIDATE, PLACEHOLDER_SHAPE, entity_label, json_string_safe
+
+
+class PseudonymMap:
+    """Placeholders and encrypt tokens issued in one conversation, and their values.
+
+    Safe to share between threads (issuing is locked; reads see a consistent dict).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._token_of: dict[tuple[str, str], str] = {}   # (entity type, value) -> placeholder
+        self._value_of: dict[str, str] = {}               # issued token -> value
+        self._last_number: dict[str, int] = {}            # entity label -> highest number issued
+        self._reserved: set[str] = set()                  # look-alikes seen in requests: never issued
+        self._sorted: list[str] = []                      # issued tokens, sorted, for prefix checks
+
+    def placeholder_for(self, entity_type: str, value: str) -> str:
+        """`<LABEL_n>` for this value: the one already issued, else the next free number of its entity type."""
+        key = (entity_type, value)
+        existing = self._token_of.get(key)
+        if existing is not None:
+            return existing
+        label = entity_label(entity_type)
+        with self._lock:
+            existing = self._token_of.get(key)
+            if existing is not None:
+                return existing
+            n = self._last_number.get(label, 0) + 1
+            while f"<{label}_{n}>" in self._reserved or f"<{label}_{n}>" in self._value_of:
+                n += 1
+            self._last_number[label] = n
+            token = f"<{label}_{n}>"
+            self._token_of[key] = token
+            self._add(token, value)
+            return token
+
+    def register(self, token: str, entity_type: str, value: str) -> None:
+        """Record a token issued by another strategy (encrypt) so that restore puts its value back."""
+        with self._lock:
+            if token not in self._value_of:
+                self._add(token, value)
+
+    def _add(self, token: str, value: str) -> None:
+        self._value_of[token] = value
+        bisect.insort(self._sorted, token)
+
+    def reserve_lookalikes(self, text: str) -> None:
+        """Mark placeholder-shaped text in a request that this map did not issue, so it is never issued."""
+        if "<" not in text:
+            return
+        found = {m.group(0) for m in PLACEHOLDER_SHAPE.finditer(text)}
+        with self._lock:
+            self._reserved.update(t for t in found if t not in self._value_of)
+
+    def restore(self, text: str, *, json_escape: bool = False) -> str:
+        """`text` with every token this map issued replaced by its value; look-alikes it never issued stay.
+
+        `json_escape` for text that is JSON (tool-call arguments): values are escaped to stay valid inside a
+        JSON string.
+        """
+        if not self._value_of or "<" not in text:
+            return text
+        values = self._value_of
+
+        def put_back(match: re.Match[str]) -> str:
+            token = match.group(0)
+            value = values.get(token)
+            if value is None:
+                return token
+            return json_string_safe(value) if json_escape else value
+
+        return CANDIDATE.sub(put_back, text)
+
+    def is_token_prefix(self, fragment: str) -> bool:
+        """Whether `fragment` is a proper prefix of a token this map issued (so more text could complete it)."""
+        tokens = self._sorted
+        i = bisect.bisect_left(tokens, fragment)
+        return i < len(tokens) and tokens[i] != fragment and tokens[i].startswith(fragment)
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        """Every token issued so far (placeholders and encrypt tokens)."""
+        return frozenset(self._value_of)
+
+    def __len__(self) -> int:
+        return len(self._value_of)
+
+    def __bool__(self) -> bool:
+        return bool(self._value_of)
+
+    def __repr__(self) -> str:  # never the values
+        return f"PseudonymMap({len(self._value_of)} tokens)"
+
+
+def conversation_opening(fields: Sequence[tuple[str | None, str]]) -> list[str]:
+    """The texts that name a conversation: (role, text) pairs in request order, up to and including the first
+    with role "user"; just the first text where no field has that role (completions prompts, embeddings)."""
+    for i, (role, _text) in enumerate(fields):
+        if role == "user":
+            return [text for _role, text in fields[: i + 1]]
+    return [fields[0][1]] if fields else []
+
+
+def conversation_key(caller_id: str, conversation_id: str | None, opening: str | Sequence[str] | None) -> str:
+    """The store key of a conversation: the caller plus the client's conversation id, or else a hash of the
+    conversation's opening (see the module docstring). An opaque hex digest."""
+    digest = hashlib.sha256(b"govproxy-conversation-v1\x00" + caller_id.encode() + b"\x00")
+    if conversation_id and conversation_id.strip():
+        digest.update(b"id\x00" + conversation_id.strip().encode())
+    else:
+        texts = [opening] if isinstance(opening, str) else list(opening or [])
+        digest.update(b"opening\x00")
+        for text in texts:
+            # Length-prefixed, so ["ab", "c"] and ["a", "bc"] differ.
+            encoded = text.encode()
+            digest.update(len(encoded).to_bytes(8, "big") + encoded)
+    return digest.hexdigest()
+
+
+class ConversationMaps(Protocol):
+    """What the request path needs from a pseudonym store; an in-process one below, a shared one could follow."""
+
+    async def for_conversation(self, key: str) -> PseudonymMap: ...
+
+    async def save(self, key: str, pmap: PseudonymMap) -> None: ...
+
+
+class PseudonymStore:
+    """Conversation key -> PseudonymMap, in this process: bounded (least recently used go first) and expiring
+    (`ttl_s` after last use). A map grown past `max_tokens` is replaced by an empty one, which the next request
+    refills from its own history (the numbering rule makes that safe)."""
+
+    def __init__(self, max_conversations: int = 10_000, ttl_s: float = 3600.0, max_tokens: int = 5_000,
+                 timer: Callable[[], float] = time.monotonic) -> None:
+        self._maps: TTLCache[str, PseudonymMap] = TTLCache(maxsize=max_conversations, ttl=ttl_s, timer=timer)
+        self._max_tokens = max_tokens
+
+    async def for_conversation(self, key: str) -> PseudonymMap:
+        """The conversation's map (a new empty one when there is none or it expired); refreshes its expiry."""
+        pmap = self._maps.get(key)
+        if pmap is None or len(pmap) > self._max_tokens:
+            pmap = PseudonymMap()
+        self._maps[key] = pmap  # (re)inserting refreshes both the TTL and the LRU position
+        return pmap
+
+    async def save(self, key: str, pmap: PseudonymMap) -> None:
+        """Keep `pmap` for the conversation. In process the map is shared by reference, so this only refreshes
+        it; a shared store would write the map's state here."""
+        self._maps[key] = pmap
+
+    def __len__(self) -> int:
+        return len(self._maps)
