@@ -1,0 +1,133 @@
+"""The compiled policy: immutable values that `evaluate` reads. Built by compile.py from the merged YAML files.
+
+Levels are ranks (0 = lowest) so comparing classifications is comparing ints; globs and regexes are compiled once
+per load, never per request.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from proxy.policy.decision import Action, Location, Mode
+
+Strategies = Mapping[str, str]
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def frozen_map(data: Mapping[str, object] | None = None) -> Mapping:  # type: ignore[type-arg]
+    """A read-only view of a copy: the snapshot cannot be changed through it."""
+    return MappingProxyType(dict(data or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Globs:
+    """A set of shell-style patterns; plain names are looked up in a set, the rest through one regex."""
+
+    exact: frozenset[str] = frozenset()
+    regex: re.Pattern[str] | None = None
+    source: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, patterns: list[str] | tuple[str, ...]) -> Globs:
+        plain = frozenset(p for p in patterns if not _GLOB_CHARS.search(p))
+        globbed = [p for p in patterns if _GLOB_CHARS.search(p)]
+        regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in globbed)) if globbed else None
+        return cls(plain, regex, tuple(patterns))
+
+    def __bool__(self) -> bool:
+        return bool(self.source)
+
+    def matches(self, value: str) -> bool:
+        """True if any pattern matches the whole value (case-sensitive)."""
+        return value in self.exact or (self.regex is not None and self.regex.match(value) is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityCondition:
+    """At least `min_count` findings of any of `types`, each scored at least `min_score`."""
+
+    ref: str  # the type or group name as written, for messages
+    types: frozenset[str]
+    min_count: int = 1
+    min_score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    teams: Globs = field(default_factory=Globs)
+    users: Globs = field(default_factory=Globs)
+    labels: frozenset[str] = frozenset()
+    endpoints: frozenset[str] = frozenset()
+    models: Globs = field(default_factory=Globs)
+    locations: frozenset[Location] = frozenset()
+    min_level: int | None = None
+    max_level: int | None = None
+    entities: tuple[EntityCondition, ...] = ()
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    action: Action
+    mode: Mode = Mode.ENFORCE
+    match: Match = field(default_factory=Match)
+    # Entity type -> strategy, groups already expanded; `wildcard` covers every other detected type.
+    strategies: Strategies = field(default_factory=frozen_map)
+    wildcard: str | None = None
+    to: str | None = None  # route: "onprem", "external" or a catalogue alias
+    message: str | None = None
+    description: str = ""
+    source: str = ""  # the file it came from
+
+    def strategy_for(self, entity_type: str) -> str | None:
+        return self.strategies.get(entity_type, self.wildcard)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyAlias:
+    """`auto` and friends: external when the classification is at most `external_up_to`, else on-prem."""
+
+    name: str
+    description: str = ""
+    external_up_to: int | None = None
+    onprem: str | None = None
+    external: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """One consistent, immutable policy. `version` is the content hash of the files it was built from (the rule
+    files and models.yaml), so every decision can name exactly what applied."""
+
+    version: str
+    levels: tuple[str, ...]
+    floor: int
+    unlisted: int
+    entity_levels: Mapping[str, int]
+    groups: Mapping[str, frozenset[str]]
+    clearance: Mapping[Location, int]        # default clearance per location
+    preferred: Mapping[Location, tuple[str, ...]]
+    aliases: Mapping[str, PolicyAlias]
+    rules: tuple[Rule, ...]
+    default: Rule
+    files: tuple[str, ...] = ()
+
+    def rank(self, level: str) -> int | None:
+        """The rank of a level name, or None if the policy has no such level."""
+        try:
+            return self.levels.index(level)
+        except ValueError:
+            return None
+
+    def level_of(self, entity_type: str) -> int:
+        return self.entity_levels.get(entity_type, self.unlisted)
+
+    def rule(self, name: str) -> Rule | None:
+        if name == self.default.name:
+            return self.default
+        return next((r for r in self.rules if r.name == name), None)
