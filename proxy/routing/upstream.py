@@ -1,0 +1,203 @@
+"""Calls to upstream models. The only module that imports litellm.
+
+litellm is imported when an `Upstream` is built (in the lifespan or the CLI), never at module import, and only after
+the offline switches are set: without them it fetches its cost map from the internet at import.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+
+from proxy.errors import BadRequest, ProxyError, RateLimited, UpstreamError, UpstreamTimeout
+from proxy.routing.catalogue import Target
+
+log = structlog.get_logger()
+
+OFFLINE_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_OFFLINE_MODE": "true",
+               "LITELLM_TELEMETRY": "False", "LITELLM_LOG": "ERROR"}
+
+
+class TargetDown(UpstreamError):
+    """The target could not be reached (refused, DNS, timeout before any answer): a fallback may be tried."""
+
+
+def _import_litellm() -> Any:
+    for k, v in OFFLINE_ENV.items():
+        os.environ.setdefault(k, v)
+    import litellm
+
+    litellm.telemetry = False
+    litellm.suppress_debug_info = True
+    litellm.turn_off_message_logging = True  # keep prompts out of litellm's own logging callbacks
+    litellm.drop_params = True
+    litellm.callbacks = []
+    # litellm aborts streams that repeat one chunk 100 times (a loop guard); a table rule of dashes trips it.
+    # The proxy passes streams on as they come; the caller decides what a runaway model is.
+    litellm.REPEATED_STREAMING_CHUNK_LIMIT = 1_000_000
+    return litellm
+
+
+class Upstream:
+    """Sends normalised OpenAI-shaped bodies to a catalogue target through litellm's async API."""
+
+    def __init__(self, *, timeout_s: float = 120.0, retries: int = 1) -> None:
+        self._litellm = _import_litellm()
+        import aiohttp  # litellm's HTTP transport; only its exception types are used here
+        import httpx
+        import openai  # litellm's own dependency; only its stream type is used here
+
+        self._openai = openai
+        self._timeout_s = timeout_s
+        self._retries = retries
+        # The upstream closed the connection without answering: most often a pooled keep-alive connection that
+        # the server timed out just as it was reused (disconnected while waiting, or reset while writing the
+        # request). litellm reports it as a 500 and retries nothing, for OpenAI-compatible and Anthropic targets
+        # alike; a fresh connection answers.
+        self._dropped = (aiohttp.ServerDisconnectedError, aiohttp.ClientConnectionResetError,
+                         httpx.RemoteProtocolError)
+
+    def _kwargs(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
+        kwargs = {k: v for k, v in body.items() if k not in ("model", "user") and v is not None}
+        kwargs["model"] = target.model
+        if target.api_base:
+            kwargs["api_base"] = target.api_base
+        if target.api_version:
+            kwargs["api_version"] = target.api_version
+        key = target.api_key()
+        # OpenAI-compatible local servers usually take any key; litellm insists on one being set.
+        kwargs["api_key"] = key if key else "none"
+        kwargs["timeout"] = target.timeout_s or self._timeout_s
+        # Retries happen in the provider's HTTP client (max_retries), not in litellm's wrapper (num_retries),
+        # which re-enters its whole pipeline per attempt and costs ~1 ms even when nothing fails.
+        kwargs["max_retries"] = self._retries
+        kwargs["num_retries"] = 0
+        return kwargs
+
+    async def chat(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
+        kwargs = self._kwargs(target, body)
+        kwargs["stream"] = False
+        resp = await self._call(target, self._litellm.acompletion, kwargs)
+        return _as_dict(resp)
+
+    async def chat_stream(self, target: Target, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Opens the stream and waits for its first chunk, so that a target that is down fails here (before any
+        byte went to the caller) and a fallback can still be tried."""
+        kwargs = self._kwargs(target, body)
+        kwargs["stream"] = True
+        wrapper = await self._call(target, self._litellm.acompletion, kwargs)
+        # Where the provider's own stream already yields OpenAI chat chunks (OpenAI, vLLM, Azure, other
+        # OpenAI-compatible servers), read it directly: litellm's stream wrapper costs ~0.25 ms per chunk and
+        # would only convert OpenAI chunks into OpenAI chunks. Other providers go through the wrapper.
+        raw = getattr(wrapper, "completion_stream", None)
+        source = raw if isinstance(raw, self._openai.AsyncStream) else wrapper
+        iterator = source.__aiter__()
+        try:
+            first = await iterator.__anext__()
+        except StopAsyncIteration:
+            first = None
+        except Exception as exc:  # noqa: BLE001 - mapped below
+            await _close(source)
+            raise self._map(target, exc) from None
+        return self._chunks(target, first, iterator, source)
+
+    async def _chunks(self, target: Target, first: Any, iterator: Any, source: Any) -> AsyncIterator[dict[str, Any]]:
+        try:
+            if first is not None:
+                yield _as_dict(first)
+            async for chunk in iterator:
+                yield _as_dict(chunk)
+        except Exception as exc:  # noqa: BLE001
+            raise self._map(target, exc) from None
+        finally:
+            await _close(source)
+
+    async def completion(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
+        kwargs = self._kwargs(target, body)
+        kwargs["stream"] = False
+        return _as_dict(await self._call(target, self._litellm.atext_completion, kwargs))
+
+    async def embedding(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
+        kwargs = self._kwargs(target, body)
+        kwargs.pop("num_retries", None)
+        return _as_dict(await self._call(target, self._litellm.aembedding, kwargs))
+
+    async def _call(self, target: Target, fn: Any, kwargs: dict[str, Any]) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return await fn(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - every litellm failure becomes one of ours
+                if attempt < self._retries and self._was_dropped(exc):
+                    attempt += 1
+                    log.info("upstream_retry", target=target.alias, reason="connection_dropped", attempt=attempt)
+                    continue
+                raise self._map(target, exc) from None
+
+    def _was_dropped(self, exc: BaseException) -> bool:
+        return any(isinstance(cause, self._dropped) for cause in _causes(exc))
+
+    def _map(self, target: Target, exc: Exception) -> ProxyError:
+        """Translate a litellm/provider failure. Upstream messages are not passed on: they may quote the prompt."""
+        lt = self._litellm
+        status = getattr(exc, "status_code", None)
+        log.warning("upstream_error", target=target.alias, error_class=type(exc).__name__, upstream_status=status,
+                    cause=type(_causes(exc)[-1]).__name__)
+        name = target.alias
+        # A stream read directly (see chat_stream) raises the provider client's own timeout, not litellm's.
+        if isinstance(exc, lt.Timeout | self._openai.APITimeoutError):
+            err: ProxyError = UpstreamTimeout(f"Upstream model '{name}' timed out.")
+        elif isinstance(exc, lt.APIConnectionError) and status in (None, 500):
+            err = TargetDown(f"Upstream model '{name}' is unreachable.", code="upstream_unreachable")
+        elif isinstance(exc, lt.RateLimitError):
+            err = RateLimited(f"Upstream model '{name}' is rate limited; retry later.",
+                              headers={"retry-after": "1"})
+        elif isinstance(exc, lt.ContextWindowExceededError):
+            err = BadRequest(f"The request exceeds the context window of model '{name}'.",
+                             code="context_length_exceeded")
+        elif isinstance(exc, (lt.BadRequestError, lt.UnprocessableEntityError)):
+            err = BadRequest(f"Upstream model '{name}' rejected the request (status {status or 400}).",
+                             code="upstream_bad_request")
+        elif isinstance(exc, (lt.AuthenticationError, lt.PermissionDeniedError)):
+            # The caller's key was fine; the proxy's provider credentials were not. Not the caller's to fix.
+            err = UpstreamError(f"govproxy could not authenticate to upstream model '{name}'.",
+                                code="upstream_auth_failed")
+        elif isinstance(exc, (lt.ServiceUnavailableError, lt.BadGatewayError, lt.InternalServerError)) or (
+                isinstance(status, int) and status >= 500):
+            err = TargetDown(f"Upstream model '{name}' failed (status {status or 502}).", code="upstream_failed")
+        else:
+            err = UpstreamError(f"Upstream model '{name}' failed.")
+        err.upstream_status = status  # type: ignore[attr-defined]
+        return err
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it was raised from, outermost first (litellm wraps the transport's error a few
+    levels deep). Class names only ever leave this module: messages may quote the prompt."""
+    chain = [exc]
+    while len(chain) < 10 and (nxt := chain[-1].__cause__ or chain[-1].__context__) is not None:
+        chain.append(nxt)
+    return chain
+
+
+async def _close(stream: Any) -> None:
+    close = getattr(stream, "close", None) or getattr(stream, "aclose", None)
+    if close is None:
+        return
+    try:
+        result = close()
+        if hasattr(result, "__await__"):
+            await result
+    except Exception:  # noqa: BLE001 - closing a broken stream may fail; nothing to do about it
+        log.debug("upstream_stream_close_failed")
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, dict):
+        return obj
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(exclude_none=True)
+    return dict(obj)
