@@ -1,0 +1,129 @@
+"""Serialised appends to the chain, safe across processes and replicas.
+
+An append transaction first takes the chain lock, reads the head (last seq and hash), links its entries after it,
+inserts them and moves the head, then commits. The lock is
+- PostgreSQL: `SELECT ... FOR UPDATE` on the single `audit_chain` row (held to commit; other appenders queue),
+- SQLite: `BEGIN IMMEDIATE` (the database write lock, taken before the head is read; busy_timeout makes other
+  processes wait rather than fail).
+So the chain is one total order whatever number of writers; group commit (store.py) keeps the lock cost per batch,
+not per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from proxy.audit.chain import OUTCOMES, RECORDS, link, seal_outcome, seal_record
+from proxy.audit.models import AuditChainHead, AuditOutcomeRow, AuditRecordRow
+from proxy.audit.record import SecurityEvent, event_values, new_record_id
+from proxy.db import async_engine
+
+_APPEND = "govproxy_audit_append"
+RECORDS_T = AuditRecordRow.__table__
+OUTCOMES_T = AuditOutcomeRow.__table__
+HEAD_T = AuditChainHead.__table__
+
+
+class ChainMissing(RuntimeError):
+    """The audit tables are not there: run `govproxy db upgrade`."""
+
+
+def audit_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for the audit tables. On SQLite, append transactions begin IMMEDIATE (others deferred)
+    and commits are fsynced (synchronous=FULL): a record the caller was told is written survives a power cut."""
+    if url.startswith("postgresql"):
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
+    engine = async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Take BEGIN into our own hands (the driver's implicit BEGIN is deferred, which lets two processes both read
+    # the head and then fail to upgrade to the write lock).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_APPEND) else "BEGIN")
+
+
+@dataclass(slots=True)
+class Head:
+    seq: int
+    hash: str
+
+
+@asynccontextmanager
+async def locked_head(conn: AsyncConnection) -> AsyncIterator[Head]:
+    """Begin a transaction on `conn` (an append connection), take the chain lock and read the head. Commits on
+    exit, rolls back on error."""
+    async with conn.begin():
+        stmt = select(HEAD_T.c.seq, HEAD_T.c.head_hash).where(HEAD_T.c.id == 1)
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = (await conn.execute(stmt)).first()
+        if row is None:
+            raise ChainMissing("The audit chain head is missing: run `govproxy db upgrade`.")
+        yield Head(int(row.seq), str(row.head_hash))
+
+
+async def append_connection(engine: AsyncEngine) -> AsyncConnection:
+    """A connection for appends (on SQLite its transactions begin IMMEDIATE). The caller closes it."""
+    conn = await engine.connect()
+    return await conn.execution_options(**{_APPEND: True})
+
+
+@asynccontextmanager
+async def append_transaction(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection, Head]]:
+    """A transaction holding the chain lock, with the current head, on a connection of its own."""
+    conn = await append_connection(engine)
+    try:
+        async with locked_head(conn) as head:
+            yield conn, head
+    finally:
+        await conn.close()
+
+
+async def append(conn: AsyncConnection, head: Head, entries: Sequence[tuple[str, dict[str, Any]]]) -> Head:
+    """Link sealed entries after `head`, insert them, move the head. Inside append_transaction only."""
+    records: list[dict[str, Any]] = []
+    outcomes: list[dict[str, Any]] = []
+    seq, prev = head.seq, head.hash
+    for table, values in entries:
+        seq += 1
+        prev = link(table, values, seq, prev)
+        (records if table == RECORDS else outcomes).append(values)
+    # Records first: an outcome in the same batch follows its record.
+    if records:
+        await conn.execute(insert(RECORDS_T), records)
+    if outcomes:
+        await conn.execute(insert(OUTCOMES_T), outcomes)
+    await conn.execute(update(HEAD_T).where(HEAD_T.c.id == 1)
+                       .values(seq=seq, head_hash=prev, updated_at=datetime.now(UTC)))
+    return Head(seq, prev)
+
+
+async def append_event(conn: AsyncConnection, head: Head, event: SecurityEvent) -> tuple[str, Head]:
+    """Append a security event (record + outcome) inside append_transaction; returns its id and the new head."""
+    record_id = new_record_id()
+    record, outcome = event_values(event, record_id)
+    head = await append(conn, head, [(RECORDS, seal_record(record)), (OUTCOMES, seal_outcome(outcome))])
+    return record_id, head
+
+
+__all__ = ["OUTCOMES", "RECORDS", "ChainMissing", "Head", "append", "append_connection", "append_event",
+           "append_transaction", "audit_engine", "locked_head"]

@@ -1,0 +1,261 @@
+"""Reading the audit log: filters, keyset pagination, one record, streaming iteration, and stats.
+
+A record and its outcome are read together (outer join): a record without an outcome is still in flight, or its
+process died before the response ended (`outcome` is None then).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from proxy.audit.append import OUTCOMES_T, RECORDS_T
+from proxy.audit.chain import iso_utc
+
+_REC, _OUT = RECORDS_T, OUTCOMES_T
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90d', '12h', '30m', '2w', '45s' -> timedelta. Raises ValueError otherwise."""
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"Not a duration: {text!r} (use e.g. 90d, 12h, 30m, 2w).")
+    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+
+
+def parse_when(text: str, now: datetime | None = None) -> datetime:
+    """A point in time: ISO 8601 (naive = UTC), or a duration meaning that long ago ('24h')."""
+    now = now or datetime.now(UTC)
+    if _DURATION.match(text):
+        return now - parse_duration(text)
+    value = datetime.fromisoformat(text.strip())
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    team: str | None = None
+    user: str | None = None
+    decision: str | None = None  # a decision action (allow, redact, block, route) or an outcome (blocked, ...)
+    entity: str | None = None    # records where this entity type was detected
+    target: str | None = None    # the alias the request was routed to
+    rule: str | None = None      # the enforced rule or any matched (incl. shadow) rule
+    kind: str | None = None      # request, security, admin, reveal, purge, erasure
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeView:
+    time: datetime
+    outcome: str
+    target: str | None
+    location: str | None
+    attempted: list[str]
+    redactions: dict[str, str]
+    upstream_status: int | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_tokens: int | None
+    timings: dict[str, float]
+    error_class: str | None
+    error_status: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One request (or security event) as a reviewer sees it: never raw values, never the ciphertext."""
+
+    id: str
+    seq: int
+    kind: str
+    time: datetime
+    request_id: str | None
+    key_id: str | None
+    team: str | None
+    user: str | None
+    role: str | None
+    client_addr: str | None
+    endpoint: str
+    dialect: str | None
+    requested_model: str | None
+    stream: bool | None
+    policy_version: str | None
+    classification: str | None
+    action: str | None
+    rule: str | None
+    matches: list[dict[str, Any]]
+    entities: dict[str, int]
+    strategies: dict[str, str]
+    targets: list[str]
+    rerouted_from: str | None
+    detail: dict[str, Any] | None
+    prompt_redacted: list[dict[str, Any]] | None
+    has_original: bool
+    erased: bool
+    entry_hash: str
+    outcome: OutcomeView | None = None
+    shadow_rules: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["time"] = iso_utc(self.time)
+        if self.outcome is not None:
+            data["outcome"]["time"] = iso_utc(self.outcome.time)
+        return data
+
+
+def _to_record(row: Mapping[str, Any]) -> AuditRecord:
+    outcome = None
+    if row["o_seq"] is not None:
+        outcome = OutcomeView(
+            time=row["o_time"], outcome=row["outcome"], target=row["target"], location=row["location"],
+            attempted=list(row["attempted"] or []), redactions=dict(row["redactions"] or {}),
+            upstream_status=row["upstream_status"], prompt_tokens=row["prompt_tokens"],
+            completion_tokens=row["completion_tokens"], total_tokens=row["total_tokens"],
+            timings=dict(row["timings"] or {}), error_class=row["error_class"], error_status=row["error_status"])
+    matches = list(row["matches"] or [])
+    return AuditRecord(
+        id=row["id"], seq=int(row["seq"]), kind=row["kind"], time=row["time"], request_id=row["request_id"],
+        key_id=row["key_id"], team=row["team"], user=row["user"], role=row["role"], client_addr=row["client_addr"],
+        endpoint=row["endpoint"], dialect=row["dialect"], requested_model=row["requested_model"],
+        stream=row["stream"], policy_version=row["policy_version"], classification=row["classification"],
+        action=row["action"], rule=row["rule"], matches=matches, entities=dict(row["entities"] or {}),
+        strategies=dict(row["strategies"] or {}), targets=list(row["targets"] or []),
+        rerouted_from=row["rerouted_from"], detail=row["detail"], prompt_redacted=row["prompt_redacted"],
+        has_original=row["prompt_encrypted"] is not None, erased=row["erased_at"] is not None,
+        entry_hash=row["entry_hash"], outcome=outcome,
+        shadow_rules=[m.get("rule", "") for m in matches if m.get("mode") == "shadow"])
+
+
+def _base() -> Select[Any]:
+    cols = [c for c in _REC.c if c.name not in ("content_hash", "prev_hash", "personal_hash", "personal_salt")]
+    o = _OUT.c
+    ocols = [o.seq.label("o_seq"), o.time.label("o_time"), o.outcome, o.target, o.location, o.attempted,
+             o.redactions, o.upstream_status, o.prompt_tokens, o.completion_tokens, o.total_tokens, o.timings,
+             o.error_class, o.error_status]
+    return select(*cols, *ocols).select_from(_REC.outerjoin(_OUT, _OUT.c.record_id == _REC.c.id))
+
+
+def _where(stmt: Select[Any], f: AuditFilter) -> Select[Any]:
+    conds = []
+    if f.since is not None:
+        conds.append(_REC.c.time >= f.since)
+    if f.until is not None:
+        conds.append(_REC.c.time < f.until)
+    if f.team:
+        conds.append(_REC.c.team == f.team)
+    if f.user:
+        conds.append(_REC.c.user == f.user)
+    if f.kind:
+        conds.append(_REC.c.kind == f.kind)
+    if f.decision:
+        conds.append(or_(_REC.c.action == f.decision, _OUT.c.outcome == f.decision))
+    if f.entity:
+        conds.append(_REC.c.entities[f.entity].as_integer() > 0)
+    if f.target:
+        conds.append(_OUT.c.target == f.target)
+    if f.rule:
+        conds.append(_REC.c.rules.contains(f"|{f.rule}|", autoescape=True))
+    return stmt.where(and_(*conds)) if conds else stmt
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    records: tuple[AuditRecord, ...]
+    next_cursor: int | None  # pass as `before` for the next (older) page; None on the last page
+
+
+async def search(engine: AsyncEngine, flt: AuditFilter, *, limit: int = 50, before: int | None = None) -> Page:
+    """Newest first, `limit` per page (1..1000), keyset-paginated by chain position."""
+    limit = max(1, min(limit, 1000))
+    stmt = _where(_base(), flt)
+    if before is not None:
+        stmt = stmt.where(_REC.c.seq < before)
+    stmt = stmt.order_by(_REC.c.seq.desc()).limit(limit + 1)
+    async with engine.connect() as conn:
+        rows = [r._mapping for r in await conn.execute(stmt)]
+    records = tuple(_to_record(r) for r in rows[:limit])
+    return Page(records, records[-1].seq if len(rows) > limit else None)
+
+
+async def get_record(engine: AsyncEngine, record_id: str) -> AuditRecord | None:
+    async with engine.connect() as conn:
+        row = (await conn.execute(_base().where(_REC.c.id == record_id))).first()
+    return _to_record(row._mapping) if row is not None else None
+
+
+async def iter_records(engine: AsyncEngine, flt: AuditFilter, batch: int = 1000) -> AsyncIterator[AuditRecord]:
+    """Every matching record, oldest first, read in batches (for export)."""
+    after = -1
+    while True:
+        stmt = _where(_base(), flt).where(_REC.c.seq > after).order_by(_REC.c.seq).limit(batch)
+        async with engine.connect() as conn:
+            rows = [r._mapping for r in await conn.execute(stmt)]
+        for row in rows:
+            yield _to_record(row)
+        if len(rows) < batch:
+            return
+        after = int(rows[-1]["seq"])
+
+
+@dataclass(frozen=True, slots=True)
+class AuditStats:
+    since: datetime | None
+    until: datetime | None
+    total: int
+    by_kind: dict[str, int]
+    by_decision: dict[str, int]  # decision action (requests only)
+    by_outcome: dict[str, int]   # "pending" where no outcome was written yet
+    by_target: dict[str, int]    # "none" where nothing was routed
+    by_entity: dict[str, int]    # detections per entity type (sum of counts)
+    records_with_entity: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["since"] = iso_utc(self.since) if self.since else None
+        data["until"] = iso_utc(self.until) if self.until else None
+        return data
+
+
+async def stats(engine: AsyncEngine, since: datetime | None = None, until: datetime | None = None) -> AuditStats:
+    """Counts by kind, decision, outcome, target and entity type over [since, until)."""
+    flt = AuditFilter(since=since, until=until)
+    join = _REC.outerjoin(_OUT, _OUT.c.record_id == _REC.c.id)
+
+    async def grouped(col: Any, default: str) -> dict[str, int]:
+        stmt = _where(select(col, func.count()).select_from(join), flt).group_by(col)
+        async with engine.connect() as conn:
+            return {(k if k is not None else default): int(n) for k, n in await conn.execute(stmt)}
+
+    by_kind = await grouped(_REC.c.kind, "unknown")
+    by_decision = await grouped(_REC.c.action, "none")
+    by_decision.pop("none", None)
+    by_outcome = await grouped(_OUT.c.outcome, "pending")
+    by_target = await grouped(_OUT.c.target, "none")
+    detections: Counter[str] = Counter()
+    present: Counter[str] = Counter()
+    after = -1
+    while True:  # entity counts live in a JSON column: sum them here, portable across databases
+        stmt = (_where(select(_REC.c.seq, _REC.c.entities), flt).where(_REC.c.seq > after)
+                .order_by(_REC.c.seq).limit(5000))
+        async with engine.connect() as conn:
+            rows = list(await conn.execute(stmt))
+        for seq, entities in rows:
+            for etype, n in (entities or {}).items():
+                detections[etype] += int(n)
+                present[etype] += 1
+            after = int(seq)
+        if len(rows) < 5000:
+            break
+    return AuditStats(since, until, sum(by_kind.values()), by_kind, by_decision, by_outcome, by_target,
+                      dict(detections.most_common()), dict(present.most_common()))

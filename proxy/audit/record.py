@@ -1,0 +1,151 @@
+"""What goes into the audit: row values built from a RequestContext or a security event. Pure functions.
+
+Nothing here copies a text field or a finding's span: entity types and counts only. Prompt storage (masked text,
+encrypted original) is opt-in and built by prompts.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from proxy.pipeline.context import Outcome
+
+if TYPE_CHECKING:
+    from proxy.auth.caller import Caller
+    from proxy.pipeline.context import RequestContext
+
+
+class Kind(StrEnum):
+    """What a record is about. `request` is model traffic; the others are security events."""
+
+    REQUEST = "request"
+    SECURITY = "security"   # a model request rejected for authentication / permission
+    ADMIN = "admin"         # a read of the audit log (API, review page)
+    REVEAL = "reveal"       # an encrypted original was decrypted
+    PURGE = "purge"         # retention removed old records (leaves a checkpoint)
+    ERASURE = "erasure"     # a caller's personal fields were erased on request
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityEvent:
+    """A security-relevant action that is not model traffic (audit reads, reveals, retention)."""
+
+    kind: Kind
+    endpoint: str
+    outcome: Outcome = Outcome.ALLOWED
+    caller: Caller | None = None
+    client_addr: str | None = None
+    request_id: str | None = None
+    # What was done (route, filters, record id, counts): never data values or key material.
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    error_class: str | None = None
+    error_status: int | None = None
+
+
+def new_record_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _clip(value: str | None, limit: int) -> str | None:
+    # Caller-controlled strings (model names, request ids) must never make the batch's INSERT fail.
+    return value[:limit] if value is not None and len(value) > limit else value
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite keeps no zone: store UTC so the stored text means the same instant everywhere.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _caller_values(caller: Caller | None) -> dict[str, Any]:
+    if caller is None:
+        return {"key_id": None, "team": None, "user": None, "role": None}
+    return {"key_id": _clip(caller.key_id, 32), "team": _clip(caller.team, 128), "user": _clip(caller.user, 128),
+            "role": caller.role.value}
+
+
+def entity_counts(ctx: RequestContext) -> dict[str, int]:
+    """Detected entity types with how often each occurred (never the values)."""
+    return dict(sorted(Counter(f.entity_type for f in ctx.findings).items()))
+
+
+def _rules_text(rules: list[str]) -> str:
+    unique = list(dict.fromkeys(r for r in rules if r))
+    return ("|" + "|".join(unique) + "|")[:2048] if unique else ""
+
+
+def record_values(ctx: RequestContext, record_id: str, kind: Kind = Kind.REQUEST) -> dict[str, Any]:
+    """The request/decision part of a record (what is written before anything is forwarded)."""
+    decision, request = ctx.decision, ctx.request
+    values: dict[str, Any] = {
+        "id": record_id, "kind": kind.value, "time": _utc(ctx.received_at), "request_id": _clip(ctx.request_id, 64),
+        **_caller_values(ctx.caller), "client_addr": _clip(ctx.client_addr, 64),
+        "endpoint": ctx.endpoint.value, "dialect": ctx.dialect.value,
+        "requested_model": _clip(request.model, 256) if request else None,
+        "stream": request.stream if request else None,
+        "policy_version": None, "classification": None, "action": None, "rule": None, "rules": "",
+        "matches": [], "entities": entity_counts(ctx), "strategies": {}, "targets": [], "rerouted_from": None,
+        "detail": None, "prompt_redacted": None, "prompt_encrypted": None, "prompt_key_id": None,
+    }
+    if decision is not None:
+        values.update({
+            "policy_version": _clip(decision.policy_version, 64),
+            "classification": _clip(decision.classification, 64),
+            "action": decision.action.value, "rule": _clip(decision.rule, 128),
+            "rules": _rules_text([decision.rule, *(m.rule for m in decision.matches)]),
+            "matches": [{"rule": m.rule, "action": m.action.value, "mode": m.mode.value} for m in decision.matches],
+            "strategies": dict(decision.strategies), "targets": list(decision.targets),
+            "rerouted_from": _clip(decision.rerouted_from, 256),
+        })
+    return values
+
+
+def outcome_values(ctx: RequestContext, record_id: str) -> dict[str, Any]:
+    """The completion part: what finally happened (written when the response or stream ended)."""
+    outcome = ctx.outcome or Outcome.CLIENT_DISCONNECT
+    return {
+        "record_id": record_id, "time": _now(), "outcome": outcome.value,
+        "target": _clip(ctx.target.alias, 128) if ctx.target else None,
+        "location": ctx.target.location.value if ctx.target else None,
+        "attempted": list(ctx.attempted_targets), "redactions": dict(sorted(ctx.redactions.items())),
+        "upstream_status": ctx.upstream_status, "prompt_tokens": ctx.usage.prompt_tokens,
+        "completion_tokens": ctx.usage.completion_tokens, "total_tokens": ctx.usage.total_tokens,
+        "timings": {k: round(float(v), 3) for k, v in ctx.timings.items()},
+        "error_class": _clip(ctx.error_class, 64), "error_status": ctx.error_status,
+    }
+
+
+def kind_for(ctx: RequestContext) -> Kind:
+    """A request turned away before any decision for who it came from is a security event."""
+    if ctx.decision is None and ctx.outcome is Outcome.REJECTED_AUTH:
+        return Kind.SECURITY
+    return Kind.REQUEST
+
+
+def event_values(event: SecurityEvent, record_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Record and outcome values for a security event (written together)."""
+    now = _now()
+    record: dict[str, Any] = {
+        "id": record_id, "kind": event.kind.value, "time": now, "request_id": _clip(event.request_id, 64),
+        **_caller_values(event.caller), "client_addr": _clip(event.client_addr, 64),
+        "endpoint": _clip(event.endpoint, 64) or "", "dialect": None, "requested_model": None, "stream": None,
+        "policy_version": None, "classification": None, "action": None, "rule": None, "rules": "", "matches": [],
+        "entities": {}, "strategies": {}, "targets": [], "rerouted_from": None, "detail": dict(event.detail),
+        "prompt_redacted": None, "prompt_encrypted": None, "prompt_key_id": None,
+    }
+    outcome: dict[str, Any] = {
+        "record_id": record_id, "time": now, "outcome": event.outcome.value, "target": None, "location": None,
+        "attempted": [], "redactions": {}, "upstream_status": None, "prompt_tokens": None,
+        "completion_tokens": None, "total_tokens": None, "timings": {},
+        "error_class": _clip(event.error_class, 64), "error_status": event.error_status,
+    }
+    return record, outcome
