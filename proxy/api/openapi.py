@@ -1,0 +1,94 @@
+"""The proxy's own OpenAPI description (`GET /openapi.json`), built from the same pydantic models that validate
+the requests, so the description cannot drift from what the proxy accepts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from proxy import __version__
+from proxy.api.schemas import ChatBody, CompletionBody, EmbeddingBody
+
+_ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+    "message": {"type": "string"}, "type": {"type": "string"}, "param": {"type": ["string", "null"]},
+    "code": {"type": ["string", "null"]}}, "required": ["message", "type"]}}, "required": ["error"]}
+_ANTHROPIC_ERROR = {"type": "object", "properties": {"type": {"const": "error"}, "error": {
+    "type": "object", "properties": {"type": {"type": "string"}, "message": {"type": "string"}}}}}
+_MESSAGES_BODY = {"type": "object", "required": ["model", "max_tokens", "messages"], "properties": {
+    "model": {"type": "string", "minLength": 1}, "max_tokens": {"type": "integer", "minimum": 1},
+    "system": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]},
+    "messages": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["role", "content"],
+                                                          "properties": {
+        "role": {"enum": ["user", "assistant"]},
+        "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]}}}},
+    "stream": {"type": "boolean"}}}
+
+
+def _errors(schema: dict[str, Any]) -> dict[str, Any]:
+    content = {"application/json": {"schema": schema}}
+    return {str(code): {"description": desc, "content": content} for code, desc in (
+        (400, "invalid request"), (401, "missing or invalid key"), (403, "forbidden or blocked by policy"),
+        (404, "unknown model"), (413, "body too large"), (429, "rate limited"), (502, "upstream failed"),
+        (503, "no compliant target / audit store unavailable"), (504, "upstream timed out"))}
+
+
+# One server-sent event (how SSE-aware tools such as schemathesis read a text/event-stream schema): `data` is a
+# JSON chunk or event, or OpenAI's closing `[DONE]`.
+_SSE_EVENT = {"type": "object", "required": ["data"], "properties": {"event": {"type": "string"},
+                                                                     "data": {"type": "string"}}}
+
+# pydantic's nested definitions, referenced from the document root (a `#/$defs/...` pointer inside a path would
+# point at the OpenAPI document's root, where there are none).
+_REF = "#/components/schemas/{model}"
+
+
+def _schema(body: dict[str, Any] | type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(body, type):
+        return body
+    schema = body.model_json_schema(ref_template=_REF)
+    components.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _post(summary: str, schema: dict[str, Any], *, anthropic: bool = False) -> dict[str, Any]:
+    ok = {"description": "the provider's response (JSON, or text/event-stream when stream is true)",
+          "content": {"application/json": {"schema": {"type": "object"}},
+                      "text/event-stream": {"schema": _SSE_EVENT}}}
+    return {"post": {"summary": summary, "security": [{"apiKey": []}] if anthropic else [{"bearer": []}],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+                     "responses": {"200": ok, **_errors(_ANTHROPIC_ERROR if anthropic else _ERROR)}}}
+
+
+def document() -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    chat, completion, embedding = (_schema(m, components) for m in (ChatBody, CompletionBody, EmbeddingBody))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "govproxy", "version": __version__,
+                 "description": "OpenAI- and Anthropic-compatible data-governance proxy."},
+        "components": {"schemas": components, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                           "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}},
+        "paths": {
+            "/v1/chat/completions": _post("Chat completion (OpenAI)", chat),
+            "/v1/completions": _post("Text completion (OpenAI)", completion),
+            "/v1/embeddings": _post("Embeddings (OpenAI)", embedding),
+            "/v1/messages": _post("Messages (Anthropic)", _MESSAGES_BODY, anthropic=True),
+            "/v1/models": {"get": {"summary": "Models this caller may use", "security": [{"bearer": []}],
+                                   "responses": {"200": {"description": "model list"}, **_errors(_ERROR)}}},
+            "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "alive"}}}},
+            "/readyz": {"get": {"summary": "Readiness", "responses": {"200": {"description": "ready"},
+                                                                     "503": {"description": "not ready"}}}},
+        },
+    }
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(request.app.state.openapi)
+
+
+def routes() -> list[BaseRoute]:
+    return [Route("/openapi.json", openapi_json, methods=["GET"])]

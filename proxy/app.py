@@ -1,0 +1,133 @@
+"""create_app(settings): routes, middleware order, and the lifespan that builds the services."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from proxy.api import admin, admin_audit, anthropic, health, openai, openapi
+from proxy.api.middleware import RequestIdMiddleware
+from proxy.audit.store import AuditWriter
+from proxy.auth.keys import KeyStore
+from proxy.auth.ratelimit import RateLimiter
+from proxy.db import async_engine
+from proxy.detection.detector import Detector
+from proxy.errors import InternalError, NotFound, ProxyError
+from proxy.logging import configure_logging
+from proxy.metrics import Metrics
+from proxy.pipeline.services import Services
+from proxy.policy.loader import PolicyHolder
+from proxy.redaction.keys import RedactionKeys
+from proxy.redaction.pseudonyms import PseudonymStore
+from proxy.routing.upstream import Upstream
+from proxy.settings import Settings
+from proxy.web.pages import web_routes
+
+log = structlog.get_logger()
+
+
+def _migrate_embedded(settings: Settings) -> None:
+    if settings.is_sqlite and settings.auto_migrate:
+        from proxy.migrate import upgrade
+
+        upgrade(settings.database_url)
+
+
+async def watch_policy(svc: Services) -> None:
+    """Hot reload: the holder polls the directory; this loop mirrors its counters into metrics."""
+    holder, metrics = svc.policy, svc.metrics
+    task = asyncio.create_task(holder.watch(svc.settings.policy_reload_interval_s))
+    seen_ok, seen_failed, version = 0, 0, ""
+    try:
+        while True:
+            if holder.version != version:
+                if version:
+                    # multiprocess gauges cannot drop a label set: the replaced version goes to 0
+                    metrics.policy_version.labels(version).set(0)
+                version = holder.version
+                metrics.policy_version.labels(version).set(1)
+            if holder.reloads > seen_ok:
+                metrics.policy_reloads.labels("applied").inc(holder.reloads - seen_ok)
+                seen_ok = holder.reloads
+            if holder.reload_failures > seen_failed:
+                metrics.policy_reloads.labels("rejected").inc(holder.reload_failures - seen_failed)
+                seen_failed = holder.reload_failures
+            await asyncio.sleep(max(svc.settings.policy_reload_interval_s, 0.5))
+    finally:
+        task.cancel()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
+        _migrate_embedded(settings)
+        engine = async_engine(settings.database_url)
+        policy = PolicyHolder(settings.policies_dir)  # raises if the policies do not load: fail closed
+        detector = Detector.build(spacy_model=settings.spacy_model, policies_dir=settings.policies_dir,
+                                  default_language=settings.default_language,
+                                  score_threshold=settings.detection_score_threshold,
+                                  cache_size=settings.detection_cache_size,
+                                  processes=settings.detection_processes)
+        metrics = Metrics()
+        audit = await AuditWriter.open(settings)
+        audit.on_failure = metrics.audit_write_failures.inc
+        services = Services(
+            settings=settings, engine=engine,
+            keys=KeyStore(engine, cache_ttl_s=settings.key_cache_ttl_s),
+            upstream=Upstream(timeout_s=settings.upstream_timeout_s, retries=settings.upstream_retries),
+            policy=policy, detector=detector, audit=audit,
+            limiter=RateLimiter(settings.rate_limit_per_minute), metrics=metrics,
+            redaction_keys=RedactionKeys.from_settings(settings),
+            pseudonyms=PseudonymStore(),
+        )
+        watcher = asyncio.create_task(watch_policy(services))
+        app.state.services = services
+        app.state.openapi = openapi.document()
+        log.info("started", policy_version=policy.version, models=len(policy.snapshot.catalogue.targets),
+                 database=engine.dialect.name)
+        try:
+            yield {}
+        finally:
+            watcher.cancel()
+            await services.drain()
+            await audit.close()
+            detector.close()
+            await engine.dispose()
+            log.info("stopped")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        err: ProxyError = NotFound(f"Unknown route {request.method} {request.url.path}.", code="unknown_route") \
+            if exc.status_code == 404 else ProxyError(exc.detail or "HTTP error")
+        if exc.status_code != 404:
+            err.status, err.code = exc.status_code, "http_error"
+        return JSONResponse(err.openai_body(), status_code=err.status)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.error("unhandled_error", exc_info=exc)
+        err = InternalError("Internal error; the request id identifies it.")
+        return JSONResponse(err.openai_body(), status_code=500)
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = Metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    return Starlette(
+        routes=[*health.routes(), *openai.routes(), *anthropic.routes(), *openapi.routes(), *admin.routes(),
+                *admin_audit.routes(), *web_routes(), Route("/metrics", metrics, methods=["GET"])],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )

@@ -1,0 +1,159 @@
+"""The stage functions. Each is a thin adapter between the RequestContext and one service; the logic lives in
+the service's own package (auth/, detection/, policy/, redaction/, routing/, response/, audit/)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import orjson
+import structlog
+
+from proxy.api.schemas import parse_openai, set_path
+from proxy.auth.caller import Role
+from proxy.errors import BadRequest, Forbidden, NoCompliantTarget, PolicyBlocked
+from proxy.pipeline.context import Dialect, Endpoint, RequestContext
+from proxy.pipeline.services import Services
+from proxy.policy.decision import Action
+from proxy.policy.evaluate import CLASSIFICATION_HEADER, RequestFacts, evaluate
+from proxy.redaction.apply import apply_redactions
+from proxy.redaction.pseudonyms import conversation_key, conversation_opening
+from proxy.response.restore import restore_response
+from proxy.response.sse import restore_stream
+from proxy.routing.catalogue import Target
+from proxy.routing.upstream import TargetDown
+
+log = structlog.get_logger()
+
+
+async def identify(ctx: RequestContext, svc: Services) -> None:
+    ctx.caller = await svc.keys.authenticate(ctx.headers)
+    structlog.contextvars.bind_contextvars(key_id=ctx.caller.key_id, team=ctx.caller.team)
+    if ctx.caller.role is Role.AUDITOR:
+        raise Forbidden("This key may read the audit log but not send model traffic.")
+    svc.limiter.check(ctx.caller.key_id)
+
+
+async def parse(ctx: RequestContext, svc: Services) -> None:
+    try:
+        body = orjson.loads(ctx.raw_body)
+    except orjson.JSONDecodeError:
+        raise BadRequest("Invalid request: the body is not valid JSON.", code="invalid_json") from None
+    conversation = ctx.headers.get("x-govproxy-conversation-id")
+    if ctx.dialect is Dialect.ANTHROPIC:
+        from proxy.api.anthropic_convert import anthropic_to_openai
+
+        body = anthropic_to_openai(body)
+        request = parse_openai(Endpoint.CHAT, body, conversation)
+        request.dialect, request.endpoint = Dialect.ANTHROPIC, Endpoint.MESSAGES
+    else:
+        request = parse_openai(ctx.endpoint, body, conversation)
+    ctx.request = request
+    ctx.upstream_body = request.body
+    if request.stream and ctx.endpoint is Endpoint.CHAT:
+        opts = request.body.get("stream_options") or {}
+        ctx.wants_stream_usage = bool(isinstance(opts, dict) and opts.get("include_usage"))
+
+
+async def detect(ctx: RequestContext, svc: Services) -> None:
+    assert ctx.request is not None
+    texts = [t.text for t in ctx.request.texts]
+    ctx.findings = await svc.detector.detect(texts) if texts else []
+
+
+async def decide(ctx: RequestContext, svc: Services) -> None:
+    assert ctx.request is not None and ctx.caller is not None
+    snapshot = ctx.snapshot = svc.policy.snapshot
+    facts = RequestFacts(caller=ctx.caller, endpoint=ctx.endpoint, model=ctx.request.model,
+                         findings=tuple(ctx.findings), header_classification=ctx.headers.get(CLASSIFICATION_HEADER),
+                         texts=tuple(t.text for t in ctx.request.texts))
+    decision = ctx.decision = evaluate(snapshot.policy, facts, snapshot.catalogue)
+    log.info("decision", action=decision.action.value, rule=decision.rule, classification=decision.classification,
+             shadow=[m.rule for m in decision.shadow_matches], targets=list(decision.targets))
+    if decision.action is Action.BLOCK:
+        raise PolicyBlocked(decision.message or f"Blocked by policy rule '{decision.rule}'.")
+    if not decision.targets:
+        raise NoCompliantTarget(decision.message or "No model the policy allows can take this request.")
+
+
+async def redact(ctx: RequestContext, svc: Services) -> None:
+    """Replace what the decision says to redact, in every text field, before anything leaves."""
+    assert ctx.request is not None and ctx.decision is not None and ctx.caller is not None
+    strategies = ctx.decision.strategy_map
+    if not strategies or not ctx.findings:
+        return
+    texts = ctx.request.texts
+    key = conversation_key(ctx.caller.key_id, ctx.request.conversation_id,
+                           conversation_opening([(t.role, t.text) for t in texts]))
+    pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
+    result = apply_redactions([t.text for t in texts], ctx.findings, strategies, pmap, svc.redaction_keys)
+    await svc.pseudonyms.save(key, pmap)
+    ctx.upstream_body = redacted_body(ctx.request.body, [t.path for t in texts], result.texts)
+    ctx.redactions = result.applied
+    log.info("redacted", counts=result.counts, strategies=result.applied)
+
+
+async def restore(ctx: RequestContext, svc: Services) -> None:
+    """Put pseudonymised values back into the answer (plain now; streamed chunk by chunk as they pass)."""
+    if not ctx.pseudonyms:
+        return
+    if isinstance(ctx.result, dict):
+        ctx.result = restore_response(ctx.result, ctx.pseudonyms)
+    else:
+        ctx.result = restore_stream(ctx.result, ctx.pseudonyms)
+
+
+async def record_decision(ctx: RequestContext, svc: Services) -> None:
+    """Nothing is forwarded before its audit record is durably written (AuditUnavailable -> 503)."""
+    await svc.audit.record_decision(ctx)
+
+
+def candidate_targets(ctx: RequestContext) -> list[Target]:
+    """The decision's targets, in order: the primary, then its compliant fallbacks (the policy already dropped any
+    fallback that would cross the decision's compliance boundary)."""
+    assert ctx.decision is not None and ctx.snapshot is not None
+    catalogue = ctx.snapshot.catalogue
+    return [t for alias in ctx.decision.targets if (t := catalogue.get(alias)) is not None]
+
+
+async def forward(ctx: RequestContext, svc: Services) -> None:
+    assert ctx.request is not None and ctx.upstream_body is not None
+    body = ctx.upstream_body
+    if ctx.request.stream and ctx.endpoint in (Endpoint.CHAT, Endpoint.MESSAGES):
+        # Always ask for usage so the audit has token counts; the caller's stream gets it only if asked.
+        body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
+    failures: list[str] = []
+    for target in candidate_targets(ctx):
+        ctx.attempted_targets.append(target.alias)
+        ctx.target = target
+        try:
+            ctx.result = await _call(ctx, svc, target, body)
+            ctx.upstream_status = 200
+            return
+        except TargetDown as exc:
+            ctx.upstream_status = getattr(exc, "upstream_status", None)
+            failures.append(f"{target.alias} ({exc.code})")
+            log.warning("target_down", target=target.alias, location=target.location.value)
+    raise NoCompliantTarget("No compliant target is available for this request: tried "
+                            + ", ".join(failures) + ". Nothing was sent anywhere else.")
+
+
+async def _call(ctx: RequestContext, svc: Services, target: Target, body: dict[str, Any]) -> Any:
+    up = svc.upstream
+    if ctx.endpoint is Endpoint.EMBEDDINGS:
+        return await up.embedding(target, body)
+    if ctx.endpoint is Endpoint.COMPLETIONS:
+        if ctx.request and ctx.request.stream:
+            raise BadRequest("Streaming is not supported on /v1/completions; use /v1/chat/completions.",
+                             param="stream")
+        return await up.completion(target, body)
+    if ctx.request and ctx.request.stream:
+        return await up.chat_stream(target, body)
+    return await up.chat(target, body)
+
+
+def redacted_body(body: dict[str, Any], paths: list[tuple[str | int, ...]], texts: list[str]) -> dict[str, Any]:
+    out = copy.deepcopy(body)
+    for path, text in zip(paths, texts, strict=True):
+        set_path(out, path, text)
+    return out
