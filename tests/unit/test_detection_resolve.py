@@ -1,0 +1,65 @@
+"""Clean-up rules: false positives, allow-list, name propagation and one span per region."""
+
+from __future__ import annotations
+
+import itertools
+
+from proxy.detection.findings import Finding
+from proxy.detection.resolve import (
+    allow_list_regions,
+    drop_allowed,
+    drop_false_positives,
+    propagate_names,
+    resolve_overlaps,
+)
+
+
+def f(start: int, end: int, kind: str, score: float, rec: str = "r") -> Finding:
+    return Finding(0, start, end, kind, score, rec, "en")
+
+
+def test_named_entity_without_letters_is_dropped() -> None:
+    text = "Meet on 09/27 with Ann"
+    kept = drop_false_positives([f(8, 13, "PERSON", 0.85), f(19, 22, "PERSON", 0.85),
+                                 f(8, 13, "DATE_TIME", 0.85)], text)
+    assert [(x.start, x.entity_type) for x in kept] == [(19, "PERSON"), (8, "DATE_TIME")]
+
+
+def test_higher_score_wins_then_longer() -> None:
+    # An IBAN (1.0) swallows the digit group spaCy called a date; an e-mail swallows the URL inside it.
+    out = resolve_overlaps([f(0, 27, "IBAN_CODE", 1.0), f(5, 14, "DATE_TIME", 0.85),
+                            f(30, 46, "EMAIL_ADDRESS", 1.0), f(35, 46, "URL", 0.5)])
+    assert [(x.start, x.end, x.entity_type) for x in out] == [(0, 27, "IBAN_CODE"), (30, 46, "EMAIL_ADDRESS")]
+    tie = resolve_overlaps([f(0, 5, "A", 0.8), f(0, 9, "B", 0.8)])
+    assert [(x.end, x.entity_type) for x in tie] == [(9, "B")]
+
+
+def test_same_type_overlaps_merge() -> None:
+    out = resolve_overlaps([f(0, 6, "PERSON", 0.6, "cue"), f(4, 12, "PERSON", 0.85, "ner")])
+    assert [(x.start, x.end, x.score, x.recognizer) for x in out] == [(0, 12, 0.85, "ner")]
+
+
+def test_result_has_no_overlaps_and_is_sorted() -> None:
+    spans = [f(i, i + 5, "T" + str(i % 3), 0.5 + (i % 4) / 10) for i in range(0, 40, 2)]
+    out = resolve_overlaps(spans)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(out))
+
+
+def test_allow_list_covers_inner_findings() -> None:
+    text = "Write to info@example.com or bob@example.com"
+    regions = allow_list_regions(text, ["INFO@example.com"])
+    assert regions == [(9, 25)]
+    kept = drop_allowed([f(9, 25, "EMAIL_ADDRESS", 1.0), f(14, 25, "URL", 0.5), f(29, 44, "EMAIL_ADDRESS", 1.0)],
+                        regions)
+    assert [x.start for x in kept] == [29]
+
+
+def test_allow_list_matches_whole_values_only() -> None:
+    assert allow_list_regions("Acme Analytics GmbH and Acme Analyticsx", ["Acme Analytics"]) == [(0, 14)]
+
+
+def test_propagate_person_mentions() -> None:
+    text = "Directed by Joakim Westgård and starring Westgård."
+    out = resolve_overlaps(propagate_names([f(12, 27, "PERSON", 0.85)], text))
+    assert [(text[x.start:x.end], x.recognizer) for x in out] == [("Joakim Westgård", "r"),
+                                                                   ("Westgård", "NamePropagation")]

@@ -1,0 +1,147 @@
+"""Recognizers that lean on cue words: phone numbers, card numbers, postal codes, names after cues, addresses."""
+
+from __future__ import annotations
+
+import pytest
+
+from proxy.detection.recognizers import (
+    age,
+    card_context,
+    first_names,
+    person_cue,
+    phone_context,
+    places,
+    street_address,
+    zip_code,
+)
+from proxy.detection.recognizers.base import RecognizerSpec
+
+THRESHOLD = 0.4
+
+
+def best(spec: RecognizerSpec, text: str) -> tuple[str, float] | None:
+    ms = spec.matches(text)
+    if not ms:
+        return None
+    m = max(ms, key=lambda x: (x.score, x.end - x.start))
+    return text[m.start:m.end], m.score
+
+
+def test_bare_digit_groups_need_a_phone_word() -> None:
+    value, score = best(phone_context.SPEC, "call me on 0490 75 40 81")
+    assert value == "0490 75 40 81" and score < THRESHOLD  # the engine adds the context boost for "call"
+    assert "call" in phone_context.SPEC.context
+
+
+def test_international_number_is_confirmed() -> None:
+    assert best(phone_context.SPEC, "Fax +44 20 7946 0958") == ("+44 20 7946 0958", 0.9)
+
+
+@pytest.mark.parametrize("text", ["in 2019-05-13", "version 1.2.3", "12:30", "ratio 3/4", "id 1111111111"])
+def test_phone_near_misses(text: str) -> None:
+    assert all(m.score < THRESHOLD for m in phone_context.SPEC.matches(text))
+
+
+def test_card_luhn_valid_confirmed_invalid_left_to_context() -> None:
+    assert card_context.luhn_ok("4111111111111111") and not card_context.luhn_ok("4111111111111112")
+    assert best(card_context.SPEC, "card 4111 1111 1111 1111")[1] == 0.5
+    assert best(card_context.SPEC, "card 4111111111111112")[1] < THRESHOLD
+
+
+def test_card_rejects_short_and_uniform() -> None:
+    assert card_context.SPEC.matches("order 12345678") == []
+    assert card_context.SPEC.matches("0000 0000 0000 0000") == []
+
+
+def test_zip_only_scores_with_context() -> None:
+    assert all(m.score < THRESHOLD for m in zip_code.SPEC.matches("ZIP: 94103"))
+    assert set(zip_code.SPEC.context) >= {"zip", "postcode", "plz"}
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Hi, my name is Sofia Lima and I need help", "Sofia Lima"),
+    ("Please ask Dr. Ken N. Fukuda", "Ken N. Fukuda"),
+    ("Guten Tag, mein Name ist Hans Müller.", "Hans Müller"),
+    ("Ich habe mit Frau Schmidt gesprochen", "Schmidt"),
+    ("everyone calls me Christine", "Christine"),
+])
+def test_person_after_cue(text: str, name: str) -> None:
+    assert best(person_cue.SPEC, text) == (name, 0.6)
+
+
+@pytest.mark.parametrize("text", ["my name is not important", "the doctor said so", "Herr der Ringe",
+                                  "it is called a day"])
+def test_person_cue_without_a_capitalised_name(text: str) -> None:
+    assert person_cue.SPEC.matches(text) == []
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("We live at 221 Baker Street now", "221 Baker Street"),
+    ("Lieferung an Hauptstraße 5 bitte", "Hauptstraße 5"),
+    ("Musterstr. 12a, 10115 Berlin", "Musterstr. 12a"),
+    ("2274 Via delle Coste 41", "Via delle Coste 41"),
+    ("Suite 824", "Suite 824"),
+    ("Send it to P.O. Box 104", "P.O. Box 104"),
+    ("Antwort an Postfach 1234", "Postfach 1234"),
+])
+def test_street_addresses(text: str, address: str) -> None:
+    assert address in [text[m.start:m.end] for m in street_address.SPEC.matches(text) if m.score >= THRESHOLD]
+
+
+@pytest.mark.parametrize("text", ["He works on Wall Street.", "the main road was closed", "Straße der Einheit"])
+def test_street_names_without_numbers(text: str) -> None:
+    assert street_address.SPEC.matches(text) == []
+
+
+def test_place_names_in_german_and_english() -> None:
+    text = "Er zog von Köln nach Österreich; she moved to New York, then FINLAND."
+    assert [text[m.start:m.end] for m in places.SPEC.matches(text)] == ["Köln", "Österreich", "New York", "FINLAND"]
+
+
+@pytest.mark.parametrize("text", ["Das OLG Köln entschied", "Urteil des Landgerichts Paderborn", "FC Bayern München",
+                                  "LSG Berlin-Brandenburg", "the word chad", "in Essen gehen"])
+def test_place_names_inside_institutions_or_ambiguous(text: str) -> None:
+    assert places.SPEC.matches(text) == []
+
+
+def test_title_after_title_is_not_a_name() -> None:
+    text = "Gutachten von Prof. Dr. Hacker"
+    assert [text[m.start:m.end] for m in person_cue.SPEC.matches(text)] == ["Hacker"]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Bitte leite das an Sabine Schneider weiter.", "Sabine Schneider"),
+    ("Meeting with Jennifer tomorrow", "Jennifer"),
+    ("Grüße, Jürgen", "Jürgen"),
+])
+def test_first_names_with_surname(text: str, name: str) -> None:
+    assert [text[m.start:m.end] for m in first_names.SPEC.matches(text)] == [name]
+
+
+def test_lowercase_first_names_are_english_only_and_not_words() -> None:
+    text = "wow emma and jessica are here, will you mark it"
+    assert [text[m.start:m.end] for m in first_names.LOWERCASE_SPEC.matches(text)] == ["emma", "jessica"]
+    assert first_names.LOWERCASE_SPEC.languages == ("en",)
+    assert first_names.SPEC.matches("Die Mark und der Wolf im Ernst") == []
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("and i'm 31 y/o.", "31"), ("My brother just turned 60", "60"), ("a 19 year old man", "19"),
+    ("Er ist 45 Jahre alt", "45"), ("im Alter von 45 Jahren", "45"), ("aged 7, she moved", "7"),
+])
+def test_ages(text: str, value: str) -> None:
+    assert [text[m.start:m.end] for m in age.SPEC.matches(text) if m.score >= THRESHOLD] == [value]
+
+
+@pytest.mark.parametrize("text", ["turn 2 pages", "version 3.10 was released", "the total is 42.",
+                                  "it was 500.", "aged 300"])
+def test_numbers_that_are_not_ages(text: str) -> None:
+    assert [m for m in age.SPEC.matches(text) if m.score >= THRESHOLD] == []
+
+
+def test_numbered_international_address_is_english_only_and_not_a_citation() -> None:
+    spec = street_address.INTERNATIONAL_SPEC
+    assert spec.languages == ("en",)
+    assert [m.score for m in spec.matches("ship to 4596 Tylova 285 please")] == [0.5]
+    for text in ["1 BvR 383", "§ 14 Abs. 2", "1 Satz 2", "Windows 10 Pro 2", "see 3 Chapter 4"]:
+        assert spec.matches(text) == []
