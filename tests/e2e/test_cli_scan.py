@@ -1,0 +1,79 @@
+"""`govproxy scan` and `govproxy redact` as a user runs them: files and stdin, text/json/jsonl, no values out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.harness import REPO, base_env, cli
+
+SECRET_TEXT = ("Hi, I am Maria Garcia, maria.garcia@example.org, card 4111 1111 1111 1111, "
+               "AWS key AKIAIOSFODNN7EXAMPLE.")
+VALUES = ("Maria Garcia", "maria.garcia@example.org", "4111 1111 1111 1111", "AKIAIOSFODNN7EXAMPLE")
+
+
+def env() -> dict[str, str]:
+    return base_env(GOVPROXY_POLICIES_DIR=str(REPO / "policies"))
+
+
+def test_scan_jsonl_keeps_ids_and_prints_no_values(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    records = [{"id": "a", "text": SECRET_TEXT, "spans": [{"text": "Maria Garcia"}]},
+               {"id": "b", "text": "Meine Steuer-ID ist 86095742719, bitte vertraulich behandeln."},
+               {"id": "c", "text": "nothing here"}]
+    src.write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = cli("scan", str(src), "--format", "jsonl", env=env()).stdout
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [(x["record"], x["id"]) for x in lines] == [(0, "a"), (1, "b"), (2, "c")]
+    assert "spans" not in lines[0]  # only scalar fields other than text are copied
+    a_types = {f["entity_type"] for f in lines[0]["findings"]}
+    assert {"PERSON", "EMAIL_ADDRESS", "CREDIT_CARD", "AWS_ACCESS_KEY_ID"} <= a_types
+    assert set(lines[0]["findings"][0]) == {"start", "end", "entity_type", "score", "recognizer", "language"}
+    assert [f["entity_type"] for f in lines[1]["findings"]] == ["DE_TAX_ID"] and lines[2]["findings"] == []
+    for f in lines[0]["findings"]:
+        assert SECRET_TEXT[f["start"]:f["end"]] in VALUES or f["entity_type"] == "PHONE_NUMBER"
+    assert not any(v in out for v in VALUES)
+
+
+def test_scan_text_from_stdin_with_language(tmp_path: Path) -> None:
+    out = cli("scan", "-", "--language", "en", env=env(), input=SECRET_TEXT).stdout
+    assert out.startswith("record 0: ")
+    assert "AWS_ACCESS_KEY_ID" in out and "AwsAccessKeyRecognizer" in out
+    assert not any(v in out for v in VALUES)
+
+
+def test_scan_json_and_fail_on_findings(tmp_path: Path) -> None:
+    proc = cli("scan", "-", "--format", "json", "--fail-on-findings", env=env(), input=SECRET_TEXT, check=False)
+    assert proc.returncode == 1
+    [item] = json.loads(proc.stdout)
+    assert item["record"] == 0 and item["findings"]
+    clean = cli("scan", "-", "--format", "json", "--fail-on-findings", env=env(), input="all clear")
+    assert json.loads(clean.stdout) == [{"record": 0, "findings": []}]
+
+
+def test_redact_replaces_values_with_placeholders() -> None:
+    text = SECRET_TEXT + " Again: maria.garcia@example.org."
+    out = cli("redact", "-", env=env(), input=text).stdout
+    assert not any(v in out for v in VALUES)
+    assert out.count("<EMAIL_ADDRESS_1>") == 2 and "<PERSON_1>" in out and "<AWS_ACCESS_KEY_ID_1>" in out
+
+
+def test_redact_jsonl(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": 7, "text": "Passwort: Hq8vT3zLm2Kp"}) + "\n")
+    [item] = [json.loads(x) for x in cli("redact", str(src), "-f", "jsonl", env=env()).stdout.splitlines()]
+    assert item["id"] == 7 and item["text"] == "Passwort: <GENERIC_SECRET_1>"
+
+
+def test_invalid_recognizer_file_exits_2_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "recognizers.yaml").write_text("apiVersion: govproxy/v1\ndeny_lists: [{entity_type: x-y, "
+                                               "terms: [TopSecretClient]}]\n")
+    proc = cli("scan", "-", "--policies", str(tmp_path), env=env(), input="hello", check=False)
+    assert proc.returncode == 2
+    assert "recognizers.yaml" in proc.stderr and "deny_lists[0].entity_type" in proc.stderr
+    assert "TopSecretClient" not in proc.stderr + proc.stdout
+
+
+def test_redact_with_mask_strategy() -> None:
+    out = cli("redact", "-", "--strategy", "mask", env=env(), input="card 4111 1111 1111 1111 please").stdout
+    assert "4111 1111 1111 1111" not in out and out.rstrip().endswith("1111 please")

@@ -1,0 +1,72 @@
+"""Operating the proxy: metrics across worker processes, graceful shutdown with a stream in flight."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import openai
+
+from tests.conftest import Upstreams, start_proxy
+
+
+def _requests_total(text: str) -> float:
+    return sum(float(m.group(1)) for m in re.finditer(r"^govproxy_requests_total\{[^}]*\} (\S+)$", text, re.M))
+
+
+def test_metrics_count_every_request_across_two_workers(upstreams: Upstreams, tmp_path: Path) -> None:
+    p = start_proxy(tmp_path, upstreams, workers=2)
+    try:
+        headers = {"authorization": f"Bearer {p.key}"}
+        body = {"model": "onprem-chat", "messages": [{"role": "user", "content": "count me"}]}
+        n_ok, n_bad = 24, 6
+        with httpx.Client(limits=httpx.Limits(max_keepalive_connections=0)) as c:  # new connection each time
+            for _ in range(n_ok):
+                assert c.post(p.v1 + "/chat/completions", json=body, headers=headers).status_code == 200
+            for _ in range(n_bad):
+                assert c.post(p.v1 + "/chat/completions", json={"model": "nope", "messages": []},
+                              headers=headers).status_code == 400
+        deadline = time.time() + 10  # outcomes (and their metrics) are written just after each response
+        while _requests_total(text := httpx.get(p.url + "/metrics").text) < n_ok + n_bad and time.time() < deadline:
+            time.sleep(0.1)
+        assert _requests_total(text) == n_ok + n_bad
+        assert re.search(r'govproxy_requests_total\{.*outcome="allowed".*\} 24\.0', text)
+        assert "govproxy_stage_seconds_bucket" in text
+        assert len(upstreams.onprem.recorder.all()) == n_ok
+    finally:
+        p.process.stop()
+
+
+def test_sigterm_lets_a_stream_in_flight_finish(upstreams: Upstreams, tmp_path: Path) -> None:
+    p = start_proxy(tmp_path, upstreams)
+    upstreams.onprem.chunk_delay_s = 0.1
+    result: dict[str, str] = {}
+
+    def consume() -> None:
+        client = openai.OpenAI(base_url=p.v1, api_key=p.key, max_retries=0)
+        stream = client.chat.completions.create(
+            model="onprem-chat", stream=True, messages=[{"role": "user", "content": "twenty words " * 3}])
+        result["text"] = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+    t = threading.Thread(target=consume)
+    t.start()
+    # Wait until the upstream has the request, then ask the proxy to stop.
+    for _ in range(100):
+        if upstreams.onprem.recorder.all():
+            break
+        threading.Event().wait(0.05)
+    code = p.process.stop(timeout=60)
+    t.join(timeout=60)
+    assert result.get("text") == "echo: " + "twenty words " * 3
+    assert code == 0
+    assert '"event": "stopped"' in p.process.logs()
+    # The stream's audit record was completed before the process exited.
+    db = p.env["GOVPROXY_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT r.stream, o.outcome, o.target, o.completion_tokens FROM audit_records r "
+                            "JOIN audit_outcomes o ON o.record_id = r.id").fetchall()
+    assert rows == [(1, "allowed", "onprem-chat", 7)]
