@@ -4,10 +4,15 @@ Evasion tricks hide values from regexes and NER: full-width digits (`４１１�
 key (`AKIA\u200bIOSF…`), bidi controls, and Unicode "tag" characters that smuggle invisible ASCII. We detect on a
 folded copy and report spans in the original text, so redaction replaces the original characters, invisible ones
 inside a span included.
+
+Look-alike letters (`sk-prоj-…` with a Cyrillic `о`) are folded to Latin only inside a token that also holds Latin
+letters: a mixed-script token is a disguise, a Cyrillic or Greek word is text (Russian stays Russian). The
+folding is one character for one, so offsets do not move.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -22,13 +27,31 @@ _VARIATION = range(0xFE00, 0xFE10)
 # spell so hidden values are detected too; the rest of the tag block is dropped.
 _TAG_ASCII = range(0xE0020, 0xE007F)
 _TAG_BLOCK = range(0xE0000, 0xE0080)
+# Cyrillic and Greek letters that render like a Latin letter in common fonts (after Unicode's TR39 confusables),
+# one for one. An explicit table rather than a confusables package: the packages map every script to sequences
+# (many-to-one, multi-character); we need exactly these 1:1 letter pairs, reviewable here.
+_LATIN_LOOKALIKES = {
+    # Cyrillic
+    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "һ": "h", "і": "i", "ј": "j", "к": "k", "ӏ": "l",
+    "м": "m", "о": "o", "р": "p", "ԛ": "q", "г": "r", "ѕ": "s", "т": "t", "ѵ": "v", "ԝ": "w",
+    "х": "x", "у": "y", "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "І": "I", "Ј": "J", "К": "K",
+    "М": "M", "О": "O", "Р": "P", "Ԛ": "Q", "Ѕ": "S", "Т": "T", "Ԝ": "W", "Х": "X", "У": "Y", "Ү": "Y",
+    "Ӏ": "I",
+    # Greek
+    "α": "a", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "υ": "u", "χ": "x", "γ": "y", "Α": "A",
+    "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P",
+    "Τ": "T", "Υ": "Y", "Χ": "X",
+}
+_TO_LATIN = str.maketrans(_LATIN_LOOKALIKES)
+_TOKEN = re.compile(r"\S+")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True, slots=True)
 class NormalisedText:
     """Folded text plus, for each of its characters, the original range it came from.
 
-    `starts`/`ends` are None when folding changed nothing (the common case): offsets are then the same.
+    `starts`/`ends` are None when every character kept its position (the common case): offsets are the same.
     """
 
     text: str
@@ -37,6 +60,7 @@ class NormalisedText:
 
     @property
     def is_identity(self) -> bool:
+        """Offsets are unchanged (the text may still differ, by one-for-one replacements)."""
         return self.starts is None
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
@@ -69,8 +93,30 @@ def _needs_folding(text: str) -> bool:
     return not unicodedata.is_normalized("NFKC", text)
 
 
+def fold_lookalikes(text: str) -> str:
+    """`text` with Cyrillic/Greek look-alike letters made Latin inside tokens that also hold Latin letters."""
+    if text.isascii() or not any(ch in _LATIN_LOOKALIKES for ch in text):
+        return text
+
+    def fold(m: re.Match[str]) -> str:
+        token = m.group()
+        if _LATIN_LETTER.search(token) and any(ch in _LATIN_LOOKALIKES for ch in token):
+            return token.translate(_TO_LATIN)
+        return token
+
+    return _TOKEN.sub(fold, text)
+
+
 def normalise(text: str) -> NormalisedText:
-    """NFKC-fold `text`, drop invisible and bidi characters, decode tag characters; keep an offset map.
+    """NFKC-fold `text`, drop invisible and bidi characters, decode tag characters, make look-alike letters in
+    mixed-script tokens Latin; keep an offset map."""
+    folded = _fold(text)
+    latin = fold_lookalikes(folded.text)
+    return folded if latin == folded.text else NormalisedText(latin, folded.starts, folded.ends)
+
+
+def _fold(text: str) -> NormalisedText:
+    """Everything but the look-alikes.
 
     NFKC is applied per cluster (a base character and the combining marks after it) so each folded character
     maps back to the cluster it came from; that matches whole-string NFKC for everything but rare cross-cluster

@@ -1,4 +1,5 @@
-"""One process's detection of one text: pick the language, fold Unicode, run Presidio, clean up, map back.
+"""One process's detection of one text: pick the language, fold Unicode, run Presidio, clean up, map back; then
+the same once more over the text with its hidden runs (base64, digits one by one) decoded, if it has any.
 
 `TextAnalyzer` is what each detector worker holds (one per process, built once). It is synchronous and
 CPU-bound; `Detector` decides where it runs.
@@ -12,6 +13,7 @@ from pathlib import Path
 from proxy.detection.analyzer import PresidioAnalyzer
 from proxy.detection.custom import load_recognizers
 from proxy.detection.findings import Finding
+from proxy.detection.hidden import decoded_view
 from proxy.detection.language import LanguagePicker
 from proxy.detection.normalise import NormalisedText, normalise
 from proxy.detection.recognizers import builtin_specs
@@ -74,14 +76,27 @@ class TextAnalyzer:
             return ()
         folded = normalise(text)
         lang = self.pick_language(folded.text, language)
-        raw = self.presidio.analyze(folded.text, lang, self.config.score_threshold)
         if self.config.presidio_defaults:
-            # The baseline is Presidio as it comes: no clean-up, overlaps left in.
+            # The baseline is Presidio as it comes: no clean-up, overlaps left in, nothing decoded.
+            raw = self.presidio.analyze(folded.text, lang, self.config.score_threshold)
             return tuple(self._to_original(f, folded) for f in sorted(raw, key=lambda f: (f.start, f.end)))
+        found = self._detect(folded.text, lang)
+        hidden = decoded_view(folded.text)
+        if hidden is not None:
+            # What a hidden run spells wins over what its encoded form looked like (base64 read as a name).
+            inside = [self._to_original(f, hidden.view) for f in self._detect(hidden.view.text, lang)
+                      if hidden.touches_decoded(f.start, f.end)]
+            outside = [f for f in found if not any(f.start < g.end and g.start < f.end for g in inside)]
+            found = resolve_overlaps(inside + outside)
+        return tuple(self._to_original(f, folded) for f in found)
+
+    def _detect(self, text: str, language: str) -> list[Finding]:
+        """Presidio plus clean-up over already-folded text: offsets into `text`, no overlaps."""
+        raw = self.presidio.analyze(text, language, self.config.score_threshold)
         kept = [f for f in raw if f.entity_type not in self.disabled_entities]
-        kept = propagate_names(drop_false_positives(kept, folded.text), folded.text)
-        kept = drop_allowed(kept, allow_list_regions(folded.text, self.allow_list))
-        return tuple(self._to_original(f, folded) for f in resolve_overlaps(kept))
+        kept = propagate_names(drop_false_positives(kept, text), text)
+        kept = drop_allowed(kept, allow_list_regions(text, self.allow_list))
+        return resolve_overlaps(kept)
 
     @staticmethod
     def _to_original(f: Finding, folded: NormalisedText) -> Finding:

@@ -65,3 +65,22 @@ def test_offsets_stay_in_bounds_and_ordered(text: str) -> None:
             assert 0 <= s < e <= len(text)
             if j < len(n.text):
                 assert n.to_original(j, j + 1)[0] >= s
+
+
+def test_cyrillic_lookalike_in_a_latin_token_folds_in_place() -> None:
+    text = "key sk-pr\u043ej-abc and m.th\u03bfrnton@ex\u0430mple.org"
+    n = normalise(text)
+    assert n.text == "key sk-proj-abc and m.thornton@example.org"
+    assert n.is_identity and n.to_original(4, 15) == (4, 15)
+
+
+def test_lookalikes_fold_after_invisible_characters_are_dropped() -> None:
+    text = "sk-\u200bpr\u043ej-abc"
+    n = normalise(text)
+    assert n.text == "sk-proj-abc"
+    assert n.to_original(0, 11) == (0, len(text))
+
+
+def test_cyrillic_and_greek_words_stay_as_they_are() -> None:
+    text = "Привет, мир! Спасибо за помощь. Καλημέρα κόσμε. Москва и Berlin"
+    assert normalise(text).text == text
