@@ -101,9 +101,35 @@ def _validate(model: type[BaseModel], body: Any) -> BaseModel:
         raise BadRequest(message, param=param) from None
 
 
+# Content part types a chat message may carry, by role (the OpenAI chat API). A part of any other type, or without
+# one, is refused here: the detector reads only the parts it knows, so an unknown part could carry text past it,
+# and litellm refuses such a body itself before sending it (which used to read as an unreachable upstream, 503).
+PART_TYPES: dict[str, tuple[str, ...]] = {
+    "user": ("text", "image_url", "input_audio", "file"),
+    "assistant": ("text", "refusal"),
+    "system": ("text",), "developer": ("text",), "tool": ("text",), "function": ("text",),
+}
+
+
+def check_content_parts(body: dict[str, Any]) -> None:
+    """Raise BadRequest naming the first content part whose type its message's role does not take (the value
+    sent is not echoed)."""
+    for i, msg in enumerate(body.get("messages") or []):
+        content = msg.get("content")
+        if not isinstance(content, list):
+            continue
+        allowed = PART_TYPES[msg["role"]]
+        for j, part in enumerate(content):
+            if part.get("type") not in allowed:
+                where = f"messages.{i}.content.{j}.type"
+                raise BadRequest(f"Invalid request: {where}: a {msg['role']} message's content parts must have a "
+                                 f"type, one of: {', '.join(allowed)}.", param=where)
+
+
 def chat_texts(body: dict[str, Any]) -> list[TextField]:
-    """Every text in an OpenAI chat body: system/developer/user/assistant/tool messages, text parts, tool-call
-    arguments (and the legacy function_call), and tool definitions' descriptions."""
+    """Every text in an OpenAI chat body: system/developer/user/assistant/tool messages, text and refusal parts
+    (and an assistant's refusal), tool-call arguments (and the legacy function_call), and tool definitions'
+    descriptions. Parts are dicts of a known type here (check_content_parts ran first)."""
     out: list[TextField] = []
     for i, msg in enumerate(body.get("messages") or []):
         role = msg.get("role")
@@ -114,8 +140,11 @@ def chat_texts(body: dict[str, Any]) -> list[TextField]:
             out.append(TextField(("messages", i, "content"), content, kind, role))
         elif isinstance(content, list):
             for j, part in enumerate(content):
-                if isinstance(part, dict) and isinstance(part.get("text"), str):
-                    out.append(TextField(("messages", i, "content", j, "text"), part["text"], kind, role))
+                key = "refusal" if part.get("type") == "refusal" else "text"
+                if isinstance(part.get(key), str):
+                    out.append(TextField(("messages", i, "content", j, key), part[key], kind, role))
+        if isinstance(msg.get("refusal"), str):  # an earlier assistant turn's refusal travels upstream too
+            out.append(TextField(("messages", i, "refusal"), msg["refusal"], kind, role))
         for k, call in enumerate(msg.get("tool_calls") or []):
             fn = call.get("function") if isinstance(call, dict) else None
             if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
@@ -148,6 +177,7 @@ def parse_openai(endpoint: Endpoint, body: Any, conversation_id: str | None = No
     # Keep the caller's own body (not pydantic's re-serialisation) so unknown parameters pass through untouched.
     data = copy.deepcopy(body)
     if endpoint is Endpoint.CHAT:
+        check_content_parts(data)
         texts = chat_texts(data)
     elif endpoint is Endpoint.COMPLETIONS:
         texts = _prompt_texts(data, "prompt", "prompt")

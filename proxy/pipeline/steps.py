@@ -11,7 +11,7 @@ import structlog
 
 from proxy.api.schemas import parse_openai, set_path
 from proxy.auth.caller import Role
-from proxy.errors import BadRequest, Forbidden, NoCompliantTarget, PolicyBlocked
+from proxy.errors import BadRequest, Forbidden, NoCompliantTarget, PolicyBlocked, UpstreamError, UpstreamTimeout
 from proxy.pipeline.context import Dialect, Endpoint, RequestContext
 from proxy.pipeline.services import Services
 from proxy.policy.decision import Action
@@ -122,7 +122,7 @@ async def forward(ctx: RequestContext, svc: Services) -> None:
     if ctx.request.stream and ctx.endpoint in (Endpoint.CHAT, Endpoint.MESSAGES):
         # Always ask for usage so the audit has token counts; the caller's stream gets it only if asked.
         body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
-    failures: list[str] = []
+    failures: list[UpstreamError] = []
     for target in candidate_targets(ctx):
         ctx.attempted_targets.append(target.alias)
         ctx.target = target
@@ -130,12 +130,21 @@ async def forward(ctx: RequestContext, svc: Services) -> None:
             ctx.result = await _call(ctx, svc, target, body)
             ctx.upstream_status = 200
             return
-        except TargetDown as exc:
+        except (TargetDown, UpstreamTimeout) as exc:
+            # Down, or no answer in time: the next compliant target may serve. A stream gets here only before its
+            # first chunk (chat_stream waits for it), so nothing has gone to the caller yet; a stream that stalls
+            # later fails as an error event and is never replayed elsewhere.
             ctx.upstream_status = getattr(exc, "upstream_status", None)
-            failures.append(f"{target.alias} ({exc.code})")
-            log.warning("target_down", target=target.alias, location=target.location.value)
-    raise NoCompliantTarget("No compliant target is available for this request: tried "
-                            + ", ".join(failures) + ". Nothing was sent anywhere else.")
+            failures.append(exc)
+            log.warning("target_down" if isinstance(exc, TargetDown) else "target_timeout", target=target.alias,
+                        location=target.location.value)
+    if len(failures) == 1 and isinstance(failures[0], UpstreamTimeout):
+        raise failures[0]
+    tried = ", ".join(f"{alias} ({exc.code})" for alias, exc in zip(ctx.attempted_targets, failures, strict=True))
+    if failures and all(isinstance(exc, UpstreamTimeout) for exc in failures):
+        raise UpstreamTimeout(f"No compliant target answered in time: tried {tried}. Nothing was sent anywhere else.")
+    raise NoCompliantTarget(f"No compliant target is available for this request: tried {tried}. "
+                            "Nothing was sent anywhere else.")
 
 
 async def _call(ctx: RequestContext, svc: Services, target: Target, body: dict[str, Any]) -> Any:

@@ -56,3 +56,10 @@ class UnknownClassification(BadRequest):
 
 class UnknownModel(NotFound):
     """The requested model alias is neither in the catalogue nor a policy alias (a 404)."""
+
+
+class UnsupportedEndpoint(NotFound):
+    """The requested catalogue model exists but does not serve this endpoint (a chat-only model on
+    /v1/completions): a 404, as OpenAI answers it, naming what the model does serve."""
+
+    code = "model_not_supported"

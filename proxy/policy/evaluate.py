@@ -4,7 +4,8 @@ How a request is decided:
 1. Classification = the highest of: the policy floor, the level of every detected entity type, and the caller's
    `x-data-classification` header (which can raise it, never lower it).
 2. The requested alias is resolved: a catalogue model, or a policy alias such as `auto` (external when the
-   classification is at most its `externalUpTo`, else on-prem). Anything else raises UnknownModel (404).
+   classification is at most its `externalUpTo`, else on-prem). Anything else raises UnknownModel (404); a
+   catalogue model on an endpoint it does not serve raises UnsupportedEndpoint (404) unless a rule reroutes it.
 3. Rules are read in order. The FIRST matching `enforce` rule decides; if none matches, the default rule does.
    Every matching `shadow` rule is recorded in Decision.matches (wherever it sits) and changes nothing.
 4. The decision's redactions are applied in thought: entities with a strategy no longer count (whatever the
@@ -23,13 +24,14 @@ from proxy.auth.caller import Caller
 from proxy.detection.findings import Finding
 from proxy.pipeline.context import Endpoint
 from proxy.policy.decision import Action, Decision, Location, Mode, RuleMatch
-from proxy.policy.errors import UnknownClassification, UnknownModel
+from proxy.policy.errors import UnknownClassification, UnknownModel, UnsupportedEndpoint
 from proxy.policy.policyset import Match, PolicySet, Rule
 from proxy.routing.catalogue import Catalogue, Target
 
 ENDPOINT_NAMES = {Endpoint.CHAT: "chat", Endpoint.COMPLETIONS: "completions", Endpoint.EMBEDDINGS: "embeddings",
                   Endpoint.MESSAGES: "messages"}
 CAPABILITIES = {"chat": "chat", "messages": "chat", "completions": "completions", "embeddings": "embeddings"}
+_ENDPOINT_OF = {"chat": "/v1/chat/completions", "completions": "/v1/completions", "embeddings": "/v1/embeddings"}
 CLASSIFICATION_HEADER = "x-data-classification"
 _WHERE = {Location.ONPREM: "on-prem", Location.EXTERNAL: "external"}
 
@@ -68,8 +70,10 @@ def clearance_of(policy: PolicySet, target: Target) -> int:
 
 
 def evaluate(policy: PolicySet, facts: RequestFacts, catalogue: Catalogue) -> Decision:
-    """Decide one request. Raises UnknownClassification (400) and UnknownModel (404); everything else, including
-    a request no target may take, is a Decision (targets empty; `message` says why)."""
+    """Decide one request. Raises UnknownClassification (400), UnknownModel (404) and UnsupportedEndpoint (404: a
+    catalogue model asked for on an endpoint it does not serve, unless a matching rule routes the request
+    elsewhere); everything else, including a request no target may take, is a Decision (targets empty;
+    `message` says why)."""
     header = header_level(policy, facts.header_classification)
     types = _present_types(facts.findings)
     level = max([policy.floor, *(policy.level_of(t) for t in types), *([header] if header is not None else [])])
@@ -199,7 +203,10 @@ def _primary(policy: PolicySet, catalogue: Catalogue, rule: Rule, requested: Tar
         where = _WHERE[location] if location is not None else "any"
         return None, f"'{asked}' found no {where} model that supports {capability}."
     if capability not in requested.capabilities:
-        return None, f"The model '{requested.alias}' does not support {capability} requests."
+        # The caller's choice, not a policy outcome and not an outage: the catalogue says this model cannot serve it.
+        endpoints = ", ".join(_ENDPOINT_OF[c] for c in sorted(requested.capabilities) if c in _ENDPOINT_OF)
+        raise UnsupportedEndpoint(f"The model '{requested.alias}' does not support {capability} requests; it "
+                                  f"serves: {endpoints or 'nothing'}.", param="model")
     return requested, ""
 
 

@@ -59,6 +59,10 @@ class Upstream:
         # alike; a fresh connection answers.
         self._dropped = (aiohttp.ServerDisconnectedError, aiohttp.ClientConnectionResetError,
                          httpx.RemoteProtocolError)
+        # What a request that went on the wire fails with, somewhere in litellm's cause chain: the transports'
+        # errors (connection and HTTP status alike) and the provider SDK's. litellm wraps anything else that goes
+        # wrong inside itself (its own checks of a body, its transformations) in APIConnectionError as well.
+        self._wire = (httpx.HTTPError, aiohttp.ClientError, openai.APIError, OSError)
 
     def _kwargs(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
         kwargs = {k: v for k, v in body.items() if k not in ("model", "user") and v is not None}
@@ -140,6 +144,12 @@ class Upstream:
     def _was_dropped(self, exc: BaseException) -> bool:
         return any(isinstance(cause, self._dropped) for cause in _causes(exc))
 
+    def _on_the_wire(self, exc: BaseException) -> bool:
+        """Whether the failure came from a request that was sent (or tried to be): a transport or provider SDK
+        error is somewhere in the chain. litellm's own exceptions subclass the OpenAI SDK's, so they do not count."""
+        return any(isinstance(cause, self._wire) and not type(cause).__module__.startswith("litellm")
+                   for cause in _causes(exc))
+
     def _map(self, target: Target, exc: Exception) -> ProxyError:
         """Translate a litellm/provider failure. Upstream messages are not passed on: they may quote the prompt."""
         lt = self._litellm
@@ -150,8 +160,18 @@ class Upstream:
         # A stream read directly (see chat_stream) raises the provider client's own timeout, not litellm's.
         if isinstance(exc, lt.Timeout | self._openai.APITimeoutError):
             err: ProxyError = UpstreamTimeout(f"Upstream model '{name}' timed out.")
+        elif isinstance(exc, lt.APIConnectionError) and not self._on_the_wire(exc):
+            # Not an outage: no fallback (it would fail the same way), and not blamed on the target's health.
+            # Bodies litellm is known to refuse are refused as invalid before routing (api/schemas.py).
+            err = UpstreamError(f"The request for upstream model '{name}' failed inside govproxy's upstream client "
+                                "before an answer came (no connection or HTTP error was seen).")
         elif isinstance(exc, lt.APIConnectionError) and status in (None, 500):
             err = TargetDown(f"Upstream model '{name}' is unreachable.", code="upstream_unreachable")
+        elif status in (404, 405):
+            # The upstream has no such model or endpoint: the catalogue entry is wrong (or the model does not offer
+            # this endpoint), which the caller cannot fix. A 502 that says so, not a 400 blaming the request.
+            err = UpstreamError(f"Upstream model '{name}' answered {status}: the upstream does not offer this model "
+                                "or endpoint; its catalogue entry needs checking.", code="upstream_not_found")
         elif isinstance(exc, lt.RateLimitError):
             err = RateLimited(f"Upstream model '{name}' is rate limited; retry later.",
                               headers={"retry-after": "1"})

@@ -90,7 +90,7 @@ def check_answer(path: str, status: int, content_type: str, text: str) -> bool:
         allowed = (UPSTREAM_5XX_ANTHROPIC if anthropic else UPSTREAM_5XX).get(status, set())
         assert kind in allowed, f"{path}: {status} {kind} is not an upstream failure"
         # The fake upstreams always answer, so a failure blamed on one of them is litellm refusing the body before
-        # sending it (reported; see test_litellm_refusals_are_not_upstream_outages): counted, not failed.
+        # sending it (see test_litellm_refusals_are_not_upstream_outages): counted, not failed.
         return any(f"{alias} (" in err["message"] for alias in HEALTHY_TARGETS)
     return False
 
@@ -498,19 +498,18 @@ def test_malformed_http_is_refused_below_the_app(target: Target) -> None:
     target.memory_bounded()
 
 
-# ---- known gaps (reported; each test flips to a failure when its gap is fixed, so the marker gets removed) ------
-
-@pytest.mark.xfail(strict=True, reason="proxy/routing/upstream.py maps litellm's own refusal of a body (raised before "
-                                       "anything is sent) to upstream_unreachable: 503, and the audit says the "
-                                       "upstream failed. Reported to the routing owner.")
 @pytest.mark.parametrize("content", [[{"type": None, "text": "hi"}], [{"type": "no-such-part", "text": "hi"}]])
 def test_litellm_refusals_are_not_upstream_outages(target: Target, upstreams: Upstreams, content: Any) -> None:
+    """A part litellm would refuse before sending (it used to read as an unreachable upstream, 503) is the
+    caller's invalid request: 400, and nothing leaves."""
     body = {"model": "onprem-chat", "messages": [{"role": "user", "content": content}]}
     r = target.send("POST", CHAT, content=json.dumps(body).encode(), headers=target.auth())
     assert upstreams.onprem.recorder.all() == []  # nothing was sent: the upstream cannot have failed
     assert 400 <= r.status_code < 500, r.text
+    assert r.json()["error"]["type"] == "invalid_request_error"
 
 
+# ---- known gaps (reported; each test flips to a failure when its gap is fixed, so the marker gets removed) ------
 
 def _over_nlp_limit(target: Target) -> httpx.Response:
     body = {"model": "onprem-chat", "messages": [{"role": "user", "content": "a" * 1_000_001 + " " + CANARY}]}

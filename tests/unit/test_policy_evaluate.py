@@ -8,7 +8,7 @@ import pytest
 
 from proxy.pipeline.context import Endpoint
 from proxy.policy.decision import Action, Location, Mode
-from proxy.policy.errors import UnknownClassification, UnknownModel
+from proxy.policy.errors import UnknownClassification, UnknownModel, UnsupportedEndpoint
 from proxy.policy.evaluate import RequestFacts, allowed_models, evaluate
 from tests.unit.policy_fixtures import caller, finding, snapshot
 
@@ -194,6 +194,14 @@ def test_unknown_model_is_a_404() -> None:
     with pytest.raises(UnknownModel) as exc:
         evaluate(snap.policy, RequestFacts(caller(), Endpoint.CHAT, "gpt-9"), snap.catalogue)
     assert exc.value.status == 404 and "auto" in exc.value.message and "ext-a" in exc.value.message
+
+
+def test_model_on_an_endpoint_it_does_not_serve_is_a_404_naming_what_it_serves() -> None:
+    snap = snapshot()
+    with pytest.raises(UnsupportedEndpoint) as exc:
+        evaluate(snap.policy, RequestFacts(caller(), Endpoint.COMPLETIONS, "onprem-b"), snap.catalogue)
+    assert exc.value.status == 404 and exc.value.param == "model" and exc.value.code == "model_not_supported"
+    assert "onprem-b" in exc.value.message and "/v1/chat/completions" in exc.value.message
 
 
 def test_auto_threshold_defaults_to_external_clearance() -> None:
