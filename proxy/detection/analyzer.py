@@ -52,6 +52,17 @@ NER_MODEL_CONFIGURATION = {
 # dev texts (the parser's sentence boundaries cut one span), half the time per text.
 UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 PHONE_REGIONS = ("DE", "US", "GB", "FR")
+# spaCy's tokenizer strips prefix/suffix punctuation one character at a time, so a long run of "!" or emoji costs
+# quadratic time (measured: 10,000 "!" took 7.8 s, holding the GIL). The NER reads a copy of the text, same length
+# so every offset holds, with punctuation runs blanked and very long unbroken runs cut into pieces; the pattern
+# recognizers still read the real text.
+_PUNCTUATION_RUN = re.compile(r"[^\w\s]{8,}")
+MAX_NER_TOKEN = 200
+_UNBROKEN_RUN = re.compile(rf"\S{{{MAX_NER_TOKEN + 1},}}")
+# spaCy refuses texts over `nlp.max_length` (1,000,000 characters). Longer texts are analysed in windows that
+# overlap by more than any pattern's match (a PEM block of an 8192-bit key is about 6,500 characters).
+WINDOW = 200_000
+WINDOW_OVERLAP = 10_000
 # Presidio's German recognizers, not loaded by default. Its tax id, id card and social security ones are left out:
 # ours replace them (grouped formats, the id card's real check digit).
 _GERMAN_RECOGNIZERS = (DeTaxNumberRecognizer, DeVatIdRecognizer, DeHealthInsuranceRecognizer, DeKfzRecognizer,
@@ -83,6 +94,9 @@ class _LeanSpacyEngine(SpacyNlpEngine):
             else:
                 self.nlp[lang] = spacy.blank(lang)
 
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        return super().process_text(tokenizer_safe(text), language)
+
     def is_stopword(self, word: str, language: str) -> bool:
         # Presidio drops stop words before matching context; spaCy's English list holds "call", so "call me on
         # 450 0840" lost its only phone word. Our context words are never stop words.
@@ -95,6 +109,61 @@ class _LeanSpacyEngine(SpacyNlpEngine):
         artifacts.lemmas = [t.lemma_ or t.lower_ for t in doc]
         artifacts.keywords = artifacts.set_keywords(self, artifacts.lemmas, language)
         return artifacts
+
+
+def tokenizer_safe(text: str) -> str:
+    """`text` with the same length, punctuation runs blanked and unbroken runs cut every MAX_NER_TOKEN characters."""
+    text = _PUNCTUATION_RUN.sub(lambda m: " " * len(m.group()), text)
+    return _UNBROKEN_RUN.sub(_cut_run, text)
+
+
+def _cut_run(match: re.Match[str]) -> str:
+    run = list(match.group())
+    run[MAX_NER_TOKEN::MAX_NER_TOKEN] = " " * len(run[MAX_NER_TOKEN::MAX_NER_TOKEN])
+    return "".join(run)
+
+
+def windows(text: str) -> list[tuple[int, int]]:
+    """[start, end) windows covering `text`: one when it fits, else overlapping ones that
+    end at whitespace where there is some near the cut."""
+    length = len(text)
+    if length <= WINDOW:
+        return [(0, length)]
+    out, start = [], 0
+    while True:
+        end = min(start + WINDOW, length)
+        if end == length:
+            out.append((start, end))
+            return out
+        cut = text.rfind(" ", end - WINDOW_OVERLAP // 2, end)
+        end = cut if cut > start else end
+        out.append((start, end))
+        start = end - WINDOW_OVERLAP
+
+
+# Two of Presidio's patterns backtrack in quadratic time over long runs of the characters they accept: the e-mail
+# local part is unbounded (6,000 characters of "-a" before an address: 2.6 s), and the schemeless URL may start at
+# every character of a dotted run and then tries its TLD list at every dot ("a." * 3,000: 5.9 s). RFC 5321 caps a
+# local part at 64 characters; a hostname starts where its run starts.
+_BOUNDED_PATTERNS = {
+    ("EmailRecognizer", "Email (Medium)"): ("]{0,}[", "]{0,62}["),
+    ("UrlRecognizer", "Non schema URL"): ("(?i)((www", r"(?i)(?<![a-z0-9.\-])((www"),
+}
+
+
+def bound_backtracking(recognizers: Iterable[EntityRecognizer]) -> list[str]:
+    """Rewrite the patterns above in place; returns the (recognizer, pattern) names bounded."""
+    done = []
+    for r in recognizers:
+        patterns = list(getattr(r, "patterns", ()))
+        for i, pattern in enumerate(patterns):
+            old_new = _BOUNDED_PATTERNS.get((r.name, pattern.name))
+            if old_new and old_new[0] in pattern.regex:
+                # A new Pattern in a new list: Presidio's recognizers share their default patterns class-wide.
+                patterns[i] = Pattern(pattern.name, pattern.regex.replace(*old_new, 1), pattern.score)
+                r.patterns = patterns
+                done.append(f"{r.name}/{pattern.name}")
+    return done
 
 
 class _SpecRecognizer(PatternRecognizer):
@@ -166,6 +235,9 @@ class PresidioAnalyzer:
         nlp_engine.load()
         registry = RecognizerRegistry(supported_languages=languages)
         registry.load_predefined_recognizers(languages=languages, nlp_engine=nlp_engine)
+        self.bounded: list[str] = []
+        if not presidio_defaults_only:
+            self.bounded = bound_backtracking(registry.recognizers)
         for lang in languages:
             if lang not in ner_languages:
                 # A blank pipeline finds no entities; keep NER recognizers off languages without a model.
@@ -193,7 +265,13 @@ class PresidioAnalyzer:
 
     def analyze(self, text: str, language: str, score_threshold: float) -> list[Finding]:
         """Presidio's findings for `text` (overlaps not yet resolved), offsets into `text`."""
-        results = self.engine.analyze(text=text, language=language, score_threshold=score_threshold)
-        return [Finding(0, r.start, r.end, r.entity_type, round(float(r.score), 4),
-                        (r.recognition_metadata or {}).get("recognizer_name", "unknown"), language)
-                for r in results]
+        found: dict[tuple[int, int, str], Finding] = {}
+        for start, end in windows(text):
+            results = self.engine.analyze(text=text[start:end], language=language, score_threshold=score_threshold)
+            for r in results:
+                f = Finding(0, start + r.start, start + r.end, r.entity_type, round(float(r.score), 4),
+                            (r.recognition_metadata or {}).get("recognizer_name", "unknown"), language)
+                key = (f.start, f.end, f.entity_type)
+                if key not in found or found[key].score < f.score:
+                    found[key] = f  # the same value seen by two overlapping windows
+        return list(found.values())

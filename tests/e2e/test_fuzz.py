@@ -524,8 +524,6 @@ def test_text_over_the_nlp_limit_fails_closed(target: Target, upstreams: Upstrea
     assert target.proxy.process.proc is not None and target.proxy.process.proc.poll() is None
 
 
-@pytest.mark.xfail(strict=True, reason="proxy/detection does not split texts over spaCy's max_length (1,000,000 "
-                                       "characters): E088 ValueError -> 500. Reported to the detection owner.")
 def test_text_over_the_nlp_limit_is_not_a_server_error(target: Target) -> None:
     r = _over_nlp_limit(target)
     target.record(CHAT, r.status_code, r.headers.get("content-type", ""), r.text)
