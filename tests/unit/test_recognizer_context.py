@@ -14,17 +14,7 @@ from proxy.detection.recognizers import (
     street_address,
     zip_code,
 )
-from proxy.detection.recognizers.base import RecognizerSpec
-
-THRESHOLD = 0.4
-
-
-def best(spec: RecognizerSpec, text: str) -> tuple[str, float] | None:
-    ms = spec.matches(text)
-    if not ms:
-        return None
-    m = max(ms, key=lambda x: (x.score, x.end - x.start))
-    return text[m.start:m.end], m.score
+from tests.unit.recognizer_checks import THRESHOLD, best
 
 
 def test_bare_digit_groups_need_a_phone_word() -> None:

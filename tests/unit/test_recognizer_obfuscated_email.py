@@ -5,18 +5,9 @@ from __future__ import annotations
 import pytest
 
 from proxy.detection.recognizers import builtin_specs, obfuscated_email
-from proxy.detection.recognizers.base import RecognizerSpec
+from tests.unit.recognizer_checks import THRESHOLD, best
 
-THRESHOLD = 0.4
 SPEC = obfuscated_email.SPEC
-
-
-def best(spec: RecognizerSpec, text: str) -> tuple[str, float] | None:
-    ms = spec.matches(text)
-    if not ms:
-        return None
-    m = max(ms, key=lambda x: (x.score, x.end - x.start))
-    return text[m.start:m.end], m.score
 
 
 def test_is_registered() -> None:
