@@ -31,10 +31,13 @@ def wait_http(url: str, timeout: float = 30) -> None:
 
 
 @contextmanager
-def fake_upstream(delay_ms: float = 0.0) -> Iterator[str]:
+def fake_upstream(delay_ms: float = 0.0, **options: float) -> Iterator[str]:
+    """The recording fake upstream (tests/fakes/serve.py) on a free port; `options` are its other flags
+    (`jitter_ms=50` -> `--jitter-ms 50`)."""
     port = free_port()
+    flags = [arg for name, value in options.items() for arg in ("--" + name.replace("_", "-"), str(value))]
     proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.serve", "--port", str(port),
-                             "--delay-ms", str(delay_ms)], cwd=str(REPO))
+                             "--delay-ms", str(delay_ms), *flags], cwd=str(REPO))
     try:
         wait_http(f"http://127.0.0.1:{port}/v1/models")
         yield f"http://127.0.0.1:{port}"

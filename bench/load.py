@@ -26,22 +26,21 @@ import argparse
 import asyncio
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from bench.common import REPO, pct, wait_http  # also puts the repo on sys.path
+from bench.common import fake_upstream as common_fake_upstream
+from bench.common import pct  # also puts the repo on sys.path
 from bench.load_mix import KINDS, Sample, drive
 from tests.audit_db import create_pg_database, drop_pg_database, execute
-from tests.harness import ProxyProcess, base_env, cli, create_key, free_port, write_policies
+from tests.harness import ProxyProcess, base_env, cli, create_key, write_policies
 
 LOG_COPY = str(Path(tempfile.gettempdir()) / "govproxy-load-{database}.log")  # the proxy's log, kept
 
@@ -80,19 +79,9 @@ class LoadResult:
     expected: Counter[str] = field(default_factory=Counter)     # expected non-200 answers (policy blocks)
 
 
-@contextmanager
-def fake_upstream(cfg: LoadConfig) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.serve", "--port", str(port),
-                             "--delay-ms", str(cfg.delay_ms), "--jitter-ms", str(cfg.jitter_ms),
-                             "--chunk-delay-ms", str(cfg.chunk_delay_ms), "--chunk-size", str(cfg.chunk_size)],
-                            cwd=str(REPO))
-    try:
-        wait_http(f"http://127.0.0.1:{port}/v1/models")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def fake_upstream(cfg: LoadConfig) -> AbstractContextManager[str]:
+    return common_fake_upstream(cfg.delay_ms, jitter_ms=cfg.jitter_ms, chunk_delay_ms=cfg.chunk_delay_ms,
+                                chunk_size=cfg.chunk_size)
 
 
 def catalogue(upstream: str) -> list[dict[str, object]]:
