@@ -106,9 +106,9 @@ class ServerThread:
         self.thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServer]:
-    db_url = f"sqlite:///{tmp_path_factory.mktemp('admin')}/audit.db"
+def serve_admin(workdir: Path) -> Iterator[AdminServer]:
+    """The admin routes and review pages over a seeded SQLite audit store in `workdir`, on a free port."""
+    db_url = f"sqlite:///{workdir}/audit.db"
     upgrade(db_url)
     ids = seed(db_url)
     keys: dict[str, str] = {}
@@ -116,6 +116,11 @@ def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServ
     yield AdminServer(f"http://127.0.0.1:{server.port}", db_url, keys["caller"], keys["auditor"], keys["admin"],
                       ids)
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServer]:
+    yield from serve_admin(tmp_path_factory.mktemp("admin"))
 
 
 def get(s: AdminServer, path: str, key: str | None, **params: object) -> httpx.Response:

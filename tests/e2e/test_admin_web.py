@@ -11,10 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from proxy.migrate import upgrade
-from proxy.settings import Settings
 from tests.audit_db import execute
-from tests.e2e.test_admin_audit import AdminServer, ServerThread, admin_app, seed
+from tests.e2e.test_admin_audit import AdminServer, serve_admin
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -23,14 +21,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServer]:
-    db_url = f"sqlite:///{tmp_path_factory.mktemp('web')}/audit.db"
-    upgrade(db_url)
-    ids = seed(db_url)
-    keys: dict[str, str] = {}
-    server = ServerThread(admin_app(Settings(database_url=db_url), keys)).start()
-    yield AdminServer(f"http://127.0.0.1:{server.port}", db_url, keys["caller"], keys["auditor"], keys["admin"],
-                      ids)
-    server.stop()
+    yield from serve_admin(tmp_path_factory.mktemp("web"))
 
 
 @pytest.fixture(scope="module")
