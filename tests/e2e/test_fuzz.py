@@ -22,7 +22,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -350,13 +350,20 @@ record_paths = st.text(min_size=1, max_size=80).map(lambda s: "/admin/audit/" + 
 
 
 @settings(FUZZ, max_examples=100)
+@example(path="/admin/audit/%2F", params={})  # found by hypothesis in CI: a 307 the test did not expect
 @given(path=st.sampled_from(ADMIN_READS) | record_paths,
        params=st.dictionaries(st.sampled_from(["since", "until", "team", "user", "decision", "entity", "target",
                                                "rule", "kind", "limit", "before", "format"]) | st.text(max_size=8),
                               query_values, max_size=4))
 def test_admin_query_garbage(target: Target, path: str, params: dict[str, str]) -> None:
     r = target.send("GET", path, params=params, headers=target.auth(target.proxy.auditor_key))
-    assert r.status_code in (200, 400, 404), r.text[:300]
+    if r.status_code == 307:
+        # Starlette's trailing-slash redirect: "/admin/audit/." is sent as "/admin/audit/" (dot segments are
+        # resolved by the client); it points at the same path without the slash and carries no data.
+        assert r.request.url.path.endswith("/") and not r.content.strip()
+        assert httpx.URL(r.headers["location"]).path == r.request.url.path.rstrip("/")
+    else:
+        assert r.status_code in (200, 400, 404), r.text[:300]
     target.memory_bounded()
 
 
