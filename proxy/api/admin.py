@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from proxy.api.admin_audit import audit_access, limit_rate
-from proxy.errors import Forbidden, ProxyError, Unauthorized
+from proxy.api.admin_audit import audit_access, authorize
+from proxy.errors import ProxyError
 
 ROUTE = "/admin/policy/reload"
 
@@ -21,16 +21,8 @@ ROUTE = "/admin/policy/reload"
 async def policy_reload(request: Request) -> Response:
     svc = request.app.state.services
     try:
-        try:
-            caller = await svc.keys.authenticate(request.headers)
-        except Unauthorized as exc:
-            await audit_access(request, ROUTE, caller=None, detail={"result": "unauthenticated"}, error=exc)
-            raise
-        if not caller.is_admin:
-            refusal = Forbidden("Only admin keys may reload the policy.")
-            await audit_access(request, ROUTE, caller=caller, detail={"result": "forbidden"}, error=refusal)
-            raise refusal
-        await limit_rate(request, ROUTE, caller)
+        caller = await authorize(request, request.headers, ROUTE, allowed=lambda caller: caller.is_admin,
+                                 refusal="Only admin keys may reload the policy.")
         await audit_access(request, ROUTE, caller=caller, detail={"previous_version": svc.policy.version})
     except ProxyError as exc:
         return JSONResponse(exc.openai_body(), status_code=exc.status, headers=exc.headers)

@@ -7,7 +7,7 @@ refused, is itself written to the audit log before any data leaves; if that writ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -98,16 +98,22 @@ async def audit_access(request: Request, route: str, *, caller: Caller | None, d
     return str(await services.audit.record_event(event))
 
 
-async def authorize(request: Request, headers: Mapping[str, str], route: str) -> Caller:
-    """The caller, if its key may read the audit log. Refusals are audited, then raised (401 / 403)."""
+AUDIT_READERS = "This key may not read the audit log (auditor or admin role required)."
+
+
+async def authorize(request: Request, headers: Mapping[str, str], route: str, *,
+                    allowed: Callable[[Caller], bool] = lambda caller: caller.can_read_audit,
+                    refusal: str = AUDIT_READERS) -> Caller:
+    """The caller, if `allowed` (by default: its key may read the audit log). Refusals are audited, then raised
+    (401 / 403 with `refusal` / 429)."""
     services = request.app.state.services
     try:
         caller: Caller = await services.keys.authenticate(headers)
     except Unauthorized as exc:
         await audit_access(request, route, caller=None, detail={"result": "unauthenticated"}, error=exc)
         raise
-    if not caller.can_read_audit:
-        exc = Forbidden("This key may not read the audit log (auditor or admin role required).")
+    if not allowed(caller):
+        exc = Forbidden(refusal)
         await audit_access(request, route, caller=caller, detail={"result": "forbidden"}, error=exc)
         raise exc
     await limit_rate(request, route, caller)
