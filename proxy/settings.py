@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     detection_processes: int = 0  # extra detector processes; 0 = run in a thread of this process
     detection_cache_size: int = 4096
     detection_score_threshold: float = 0.4
+    # Characters of text one request may ask to scan (all its text fields together; 0 = no limit). Detection costs
+    # about 20 s of CPU per million characters of prose (bench/pathological.py), so this bounds what one request can
+    # cost; over it the request is refused with 413 before anything is sent anywhere.
+    max_text_chars: int = Field(default=1_000_000, ge=0)
 
     # Keys for reversible and keyed redaction and for the audit's encrypted originals. Without them a random key
     # is generated per process (pseudonyms still round-trip inside one request; hashes are stable only per process).

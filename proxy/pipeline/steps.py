@@ -11,7 +11,15 @@ import structlog
 
 from proxy.api.schemas import parse_openai, set_path
 from proxy.auth.caller import Role
-from proxy.errors import BadRequest, Forbidden, NoCompliantTarget, PolicyBlocked, UpstreamError, UpstreamTimeout
+from proxy.errors import (
+    BadRequest,
+    Forbidden,
+    NoCompliantTarget,
+    PayloadTooLarge,
+    PolicyBlocked,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from proxy.pipeline.context import Dialect, Endpoint, RequestContext
 from proxy.pipeline.services import Services
 from proxy.policy.decision import Action
@@ -58,6 +66,10 @@ async def parse(ctx: RequestContext, svc: Services) -> None:
 async def detect(ctx: RequestContext, svc: Services) -> None:
     assert ctx.request is not None
     texts = [t.text for t in ctx.request.texts]
+    limit, total = svc.settings.max_text_chars, sum(map(len, texts))
+    if limit and total > limit:
+        raise PayloadTooLarge(f"the request carries {total} characters of text to scan; the limit is {limit} "
+                              "(GOVPROXY_MAX_TEXT_CHARS)", code="text_too_long")
     ctx.findings = await svc.detector.detect(texts) if texts else []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -9,7 +10,9 @@ import openai
 import pytest
 
 from tests.audit_db import execute
+from tests.canaries import CANARIES, leaked
 from tests.conftest import Proxy, Upstreams, start_proxy
+from tests.fault_checks import audit_rows, audit_store_text
 
 
 def test_rate_limit_429_with_retry_after(upstreams: Upstreams, tmp_path: Path) -> None:
@@ -56,3 +59,36 @@ def test_oversized_anthropic_body_413_in_anthropic_shape(proxy: Proxy, upstreams
     assert r.status_code == 413
     assert r.json()["type"] == "error" and r.json()["error"]["type"] == "request_too_large"
     assert upstreams.external.recorder.all() == []
+
+
+def test_text_over_the_scan_budget_413_audited_nothing_sent(upstreams: Upstreams, tmp_path: Path) -> None:
+    """More text than GOVPROXY_MAX_TEXT_CHARS (all fields together) is refused before detection and routing."""
+    p = start_proxy(tmp_path, upstreams, GOVPROXY_MAX_TEXT_CHARS="5000")
+    try:
+        client = openai.OpenAI(base_url=p.v1, api_key=p.key, max_retries=0)
+        secret = CANARIES["EMAIL_ADDRESS"]
+        messages = [{"role": "system", "content": "a" * 3000},
+                    {"role": "user", "content": f"mail {secret} " + "b" * 2000}]
+        with pytest.raises(openai.APIStatusError) as info:
+            client.chat.completions.create(model="onprem-chat", messages=messages)
+        err = info.value
+        assert err.status_code == 413
+        body = err.response.json()["error"]
+        assert body["code"] == "text_too_long" and body["type"] == "invalid_request_error"
+        assert "limit is 5000" in body["message"] and "GOVPROXY_MAX_TEXT_CHARS" in body["message"]
+        rid = err.response.headers["x-request-id"]
+        db = p.env["GOVPROXY_DATABASE_URL"]
+        deadline = time.time() + 10
+        while not audit_rows(db).get(rid, {}).get("outcome") and time.time() < deadline:
+            time.sleep(0.1)
+        record = audit_rows(db)[rid]
+        assert (record["outcome"], record["error_status"]) == ("bad_request", 413)
+        assert upstreams.onprem.recorder.all() == [] and upstreams.external.recorder.all() == []
+        # The same text split under the limit passes: the budget is per request, not per conversation.
+        ok = client.chat.completions.create(model="onprem-chat", messages=[messages[0]])
+        assert ok.choices[0].message.content
+        logs = p.process.logs()
+        assert rid in logs and not leaked(logs)
+        assert not leaked(audit_store_text(db))
+    finally:
+        p.process.stop()
