@@ -45,7 +45,7 @@ _LOWER_OK = tuple(n.lower() for n in sorted(NAMES) if len(n) >= 4 and n.isascii(
     "Carl", "Paul", "Hans", "Jacob", "Otto", "Nina", "Lara", "Anna", "Ella", "Lena", "Finn", "Noah", "Jana", "Jens",
     "Gary", "John", "George"})
 
-FULL_NAME, KNOWN_FIRST_NAME, FIRST_NAME, WEAK_NAME = 0.6, 0.5, 0.45, 0.35
+FULL_NAME, KNOWN_FIRST_NAME, FIRST_NAME, WEAK_NAME, UNKNOWN_PAIR = 0.6, 0.5, 0.45, 0.35, 0.42
 _PARTICLES = "van|von|de|da|del|der|di|du|le|la|ten|ter"
 # Runs of capitalised words (and initials) separated by single spaces; name particles may sit between them.
 _CAPITALISED = r"\p{Lu}[\p{L}'’-]*\.?"
@@ -106,11 +106,13 @@ def find_names(text: str, *, german: bool = False) -> list[SpanMatch]:
                 if not german or word in NAMES:
                     found.append(SpanMatch(start, end, score, "first name"))
             elif not german and _is_name_like(word) and not is_english_word(word):
-                k = i + 1
-                while k < len(words) and k - i < 3 and _surname(words[k][2], german):
+                j = i + 2 if i + 1 < len(words) and _is_initial(words[i + 1][2]) else i + 1
+                k = j
+                while k < len(words) and k - j < 2 and _surname(words[k][2], german):
                     k += 1
-                if k > i + 1 or is_last_name(word):
-                    found.append(SpanMatch(start, words[k - 1][1], WEAK_NAME, "surname or unknown name"))
+                if k > j or is_last_name(word):
+                    score = UNKNOWN_PAIR if k > j else WEAK_NAME
+                    found.append(SpanMatch(start, words[k - 1][1], score, "surname or unknown name"))
                     i = k
                     continue
             i += 1
