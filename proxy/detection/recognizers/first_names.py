@@ -7,8 +7,10 @@ against the lists in `name_lists.py` (Faker's first and last names of every loca
 
 - a first name, an optional initial and up to two capitalised words that are a known surname or no English word:
   0.6 with a surname, 0.5 alone for the hand-picked common first names below, 0.45 alone for any other;
-- a known surname alone, or two capitalised words that are no English words: 0.35, below the threshold, so it
-  only counts with a context word ("name", "contact", …) or when the same word was found as a name elsewhere.
+- two or three capitalised words that are no English words (an initial may sit between): 0.42, just over the
+  threshold ("Tomomi Nishiyama");
+- a known surname alone: 0.35, below the threshold, so it only counts with a context word ("name", "contact", …)
+  or when the same word was found as a name elsewhere in the text.
 
 German text (every noun capitalised) gets only the first-name rules, with the surname from the surname list.
 Lower-case names only for the hand-picked list, English text only, at a lower score.
