@@ -12,7 +12,15 @@ from collections.abc import Iterable, Sequence
 
 import spacy
 import tldextract
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, PatternRecognizer, RecognizerRegistry
+from presidio_analyzer import (
+    AnalysisExplanation,
+    AnalyzerEngine,
+    EntityRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
@@ -196,6 +204,26 @@ class _SpecRecognizer(PatternRecognizer):
         return results
 
 
+class _FinderRecognizer(EntityRecognizer):
+    """A Presidio recognizer driven by a `RecognizerSpec` whose matches come from its `finder` function."""
+
+    def __init__(self, spec: RecognizerSpec, language: str) -> None:
+        super().__init__(supported_entities=[spec.entity_type], name=spec.name, supported_language=language,
+                         context=list(spec.context) or None)
+        self._spec = spec
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
+        if self._spec.entity_type not in entities:
+            return []
+        meta = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
+        return [RecognizerResult(self._spec.entity_type, m.start, m.end, m.score, recognition_metadata=dict(meta),
+                                 analysis_explanation=AnalysisExplanation(self.name, m.score, pattern_name=m.pattern))
+                for m in self._spec.finder(text)] if self._spec.finder else []
+
+
 class _FastContextEnhancer(LemmaContextAwareEnhancer):
     """Presidio's context enhancer with the token lookup by bisection instead of a walk over every token.
 
@@ -254,7 +282,8 @@ class PresidioAnalyzer:
             for spec in specs:
                 for lang in spec.languages or languages:
                     if lang in languages:
-                        registry.add_recognizer(_SpecRecognizer(spec, lang))
+                        cls = _FinderRecognizer if spec.finder else _SpecRecognizer
+                        registry.add_recognizer(cls(spec, lang))
         self.languages = tuple(languages)
         self.engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=languages,
                                      context_aware_enhancer=_FastContextEnhancer())

@@ -77,3 +77,10 @@ def test_invalid_recognizer_file_exits_2_naming_the_file(tmp_path: Path) -> None
 def test_redact_with_mask_strategy() -> None:
     out = cli("redact", "-", "--strategy", "mask", env=env(), input="card 4111 1111 1111 1111 please").stdout
     assert "4111 1111 1111 1111" not in out and out.rstrip().endswith("1111 please")
+
+
+def test_scan_finds_names_the_model_misses() -> None:
+    text = "Name:    Iva D. Grusová\nMaybe it's under Miklós Hajdu.\nUbul: What a wife.\nNicole: Remember me?"
+    out = json.loads(cli("scan", "-", "--language", "en", "--format", "json", env=env(), input=text).stdout)
+    people = {text[f["start"]:f["end"]] for f in out[0]["findings"] if f["entity_type"] == "PERSON"}
+    assert {"Iva D. Grusová", "Miklós Hajdu", "Ubul", "Nicole"} <= people

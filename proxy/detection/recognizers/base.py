@@ -25,6 +25,9 @@ class Check(Enum):
 
 
 Validator = Callable[[str], Check]
+# A recognizer that needs more than one regex match at a time (a word list walk, a rule over the whole text): the
+# matches it finds in a text, before context words and overlap resolution.
+Finder = Callable[[str], "list[SpanMatch]"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +57,11 @@ class RecognizerSpec:
     case_sensitive: bool = False
     validate: Validator | None = None
     confirmed_score: float = 1.0
+    finder: Finder | None = None
 
     def __post_init__(self) -> None:
-        if not self.patterns and not self.deny_list:
-            raise ValueError(f"recognizer {self.name} has neither patterns nor a deny-list")
+        if not self.patterns and not self.deny_list and not self.finder:
+            raise ValueError(f"recognizer {self.name} has neither patterns nor a deny-list nor a finder")
 
     @property
     def flags(self) -> int:
@@ -81,6 +85,8 @@ class RecognizerSpec:
             terms = "|".join(regex.escape(t) for t in self.deny_list)
             for m in regex.finditer(rf"(?:^|(?<=\W))(?:{terms})(?:(?=\W)|$)", text, self.flags):
                 found.append(SpanMatch(m.start(), m.end(), self.deny_list_score, "deny_list"))
+        if self.finder:
+            found.extend(self.finder(text))
         return found
 
 

