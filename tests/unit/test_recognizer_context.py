@@ -118,13 +118,15 @@ def test_lowercase_first_names_are_english_only_and_not_words() -> None:
 @pytest.mark.parametrize(("text", "value"), [
     ("and i'm 31 y/o.", "31"), ("My brother just turned 60", "60"), ("a 19 year old man", "19"),
     ("Er ist 45 Jahre alt", "45"), ("im Alter von 45 Jahren", "45"), ("aged 7, she moved", "7"),
+    ("Written when he was 78.", "78"), ("when I was 5, we moved", "5"), ("when they were 12.", "12"),
 ])
 def test_ages(text: str, value: str) -> None:
     assert [text[m.start:m.end] for m in age.SPEC.matches(text) if m.score >= THRESHOLD] == [value]
 
 
 @pytest.mark.parametrize("text", ["turn 2 pages", "version 3.10 was released", "the total is 42.",
-                                  "it was 500.", "aged 300"])
+                                  "it was 500.", "aged 300", "when it was 42.", "when he was 200.",
+                                  "when he was 5 minutes late", "when she was 3.5 km away"])
 def test_numbers_that_are_not_ages(text: str) -> None:
     assert [m for m in age.SPEC.matches(text) if m.score >= THRESHOLD] == []
 
