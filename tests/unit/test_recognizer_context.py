@@ -27,9 +27,25 @@ def test_international_number_is_confirmed() -> None:
     assert best(phone_context.SPEC, "Fax +44 20 7946 0958") == ("+44 20 7946 0958", 0.9)
 
 
-@pytest.mark.parametrize("text", ["in 2019-05-13", "version 1.2.3", "12:30", "ratio 3/4", "id 1111111111"])
+@pytest.mark.parametrize("text", ["in 2019-05-13", "version 1.2.3", "12:30", "ratio 3/4", "id 1111111111",
+                                  "room 12-Office", "order 4711 234-Homework", "1.234.567-Office"])
 def test_phone_near_misses(text: str) -> None:
     assert all(m.score < THRESHOLD for m in phone_context.SPEC.matches(text))
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("Hungary 34796\n(37) 788-063-Office", "(37) 788-063"),
+    ("21 253 109 8211-Office\\,+447700 208 815-Fax", "21 253 109 8211"),
+    ("085 175 7641-Office\\,3660170548-Fax", "3660170548"),
+    ("0171 2345678 (mobile)", "0171 2345678"),
+])
+def test_phone_with_its_label_after_it(text: str, number: str) -> None:
+    assert number in [text[m.start:m.end] for m in phone_context.SPEC.matches(text) if m.score >= THRESHOLD]
+
+
+def test_phone_words_match_inside_longer_words() -> None:
+    # Presidio matches a context word as a substring of the lower-cased word: "message" also covers "messages".
+    assert {"message", "registered"} <= set(phone_context.SPEC.context)
 
 
 def test_card_luhn_valid_confirmed_invalid_left_to_context() -> None:
