@@ -1,11 +1,68 @@
-"""Postal addresses: inline street addresses in any script with their town."""
+"""Postal addresses: whole multi-line blocks, and inline street addresses in any script with their town."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from proxy.detection.recognizers import street_address
+from proxy.detection.recognizers import address_block, street_address
 from tests.unit.recognizer_checks import THRESHOLD, best
+
+BLOCKS = [
+    "4844 Søndergade 52\n Apt. 656\n Brønderslev\n\n Denmark 35018",
+    "935 69 Gordon Terrace\n> Suite 828\n> BASHALL TOWN\n> United Kingdom 89800",
+    "66029 138 Consul Place\n??? Apt. 050\n??? Broomfield\n??? New Zealand 57006",
+    "45818 P.O. Box 242\n Suite 787\n Kangerlussuaq\n\n Greenlander 54005",
+    "5 Puruntie 82 Apt. 595\n   LAPPEENRANTA\n    SK\n    53650",
+    "31401 ul. Słowicza 10 Apt. 360\n   Wrocław\n    nan\n    53-320",
+    "2437 Main St Suite 442\n   Mill Village\n    NS\n    B0J 2H0",
+    "3565 Πλατεία Συντάγματος 204\n Suite 279\n ΑΣΚΕΙΑ (ΑΣΣΕΙΑ)\n Cyprus (Greek) 13429",
+    "971 Kesk 53\n Suite 343\n Pärnu\n Estonia",
+    "638 2229 Wolmarans St\nCaxias do Sul, RS 24893",
+    "PSC 1437, Box 3833\nAPO AA 66791",
+    "USNS Møller\nFPO AA 85844",
+    "688 rue du centre 320\n??? apt. 169\n??? marke\n??? belgium 97466",
+]
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_address_block_is_one_span(block: str) -> None:
+    text = f"Please send it to:\n{block}\nThanks!"
+    assert best(address_block.SPEC, text) == (block, 0.9)
+
+
+@pytest.mark.parametrize(("text", "block"), [
+    # The block stops before a field line, a phone line, or a second blank line.
+    ("4844 Søndergade 52\n Apt. 656\n Brønderslev\n Denmark 35018\nPhone: 040 1234567",
+     "4844 Søndergade 52\n Apt. 656\n Brønderslev\n Denmark 35018"),
+    ("233 Erzsébet tér 19.\n Suite 282\n Domoszló\n Hungary 34796\n(37) 788-063-Office",
+     "233 Erzsébet tér 19.\n Suite 282\n Domoszló\n Hungary 34796"),
+])
+def test_address_block_never_runs_into_the_next_line(text: str, block: str) -> None:
+    assert best(address_block.SPEC, text) == (block, 0.9)
+
+
+@pytest.mark.parametrize("text", [
+    "2019 Revenue\nGermany 12000",  # a number and a word over a line with a number: a table, not an address
+    "10 things to do\nParis\nFrance",  # no house number, unit or postcode
+    "12 Main Street\nPhone: 555 1234",  # a field line is not part of an address
+    "123 Fake Street\nThis is a very long line of prose that goes on\n12345",  # prose line
+    "12 Main Street\n\n\nBerlin 10115",  # two blank lines end a block
+    "Table 3\nrow 1 a 2\nTotal 12345",
+    "Step 1 Install\nStep 2 Run 12345",
+    "See section 4 of the spec\nIt covers timing 300 ms",
+])
+def test_not_address_blocks(text: str) -> None:
+    assert address_block.SPEC.matches(text) == []
+
+
+@pytest.mark.parametrize("filler", ["1 aa\n", "12 Main St\n", "1 ", "a\n", "> \n", "Apt. 1\n", "aa bb cc\n"])
+def test_address_block_patterns_stay_linear(filler: str) -> None:
+    text = filler * 20_000
+    t0 = time.perf_counter()
+    address_block.SPEC.matches(text)
+    assert time.perf_counter() - t0 < 2.0
 
 
 @pytest.mark.parametrize(("text", "address"), [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from proxy.detection.recognizers import (
+    address_block,
     age,
     anthropic_key,
     aws_access_key,
@@ -37,7 +38,7 @@ from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 _MODULES = (openai_key, anthropic_key, aws_access_key, aws_secret_key, github_token, gitlab_token, slack_token,
             stripe_key, google_api_key, private_key, jwt, url_password, generic_secret,
             de_tax_id, de_social_security, de_id_card, de_phone, de_iban, de_postcode_city,
-            phone_context, card_context, zip_code, person_cue, street_address, places, first_names,
+            phone_context, card_context, zip_code, person_cue, street_address, address_block, places, first_names,
             age, obfuscated_email)
 
 
