@@ -1,4 +1,5 @@
-"""Postal addresses: whole multi-line blocks, and inline street addresses in any script with their town."""
+"""Postal addresses (whole multi-line blocks, inline street addresses in any script with their town) and places
+named after a phrase that only takes a place."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 
 import pytest
 
-from proxy.detection.recognizers import address_block, street_address
+from proxy.detection.recognizers import address_block, place_cue, street_address
 from tests.unit.recognizer_checks import THRESHOLD, best
 
 BLOCKS = [
@@ -99,3 +100,22 @@ def test_town_only_when_the_clause_ends(text: str, address: str) -> None:
 def test_numbers_around_words_are_not_confirmed_addresses(text: str) -> None:
     for spec in (street_address.SPEC, street_address.INTERNATIONAL_SPEC):
         assert all(m.score < 0.9 for m in spec.matches(text))
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("Mr. Pavlović flew to STAXROITH on Monday morning.", "STAXROITH"),
+    ("Dr. Burke is a 53 year old man who grew up in KNIVSTA.", "KNIVSTA"),
+    ("I'm Naomi Ryan, originally from ΕΓΚΩΜΗ, and i'm 31 y/o.", "ΕΓΚΩΜΗ"),
+    ("the White Stripes' home city Villafranca del Cid: White", "Villafranca del Cid"),
+    ("When: 2000-04-16\nWhere: Erwetegem Country Club.", "Erwetegem Country Club"),
+    ("I'm in HARSTAD, at the conference", "HARSTAD"),
+])
+def test_place_after_a_place_cue(text: str, place: str) -> None:
+    assert best(place_cue.SPEC, text) == (place, 0.6)
+    assert place_cue.SPEC.languages == ("en",)
+
+
+@pytest.mark.parametrize("text", ["She was born in March 1990", "I'm in LOVE with this", "moved to Anna's flat",
+                                  "based in the city", "he flew to work", "I'm in Trouble now", "grew up in The 90s"])
+def test_no_place_after_the_cue(text: str) -> None:
+    assert place_cue.SPEC.matches(text) == []

@@ -25,6 +25,7 @@ from proxy.detection.recognizers import (
     openai_key,
     person_cue,
     phone_context,
+    place_cue,
     places,
     private_key,
     slack_token,
@@ -38,8 +39,8 @@ from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 _MODULES = (openai_key, anthropic_key, aws_access_key, aws_secret_key, github_token, gitlab_token, slack_token,
             stripe_key, google_api_key, private_key, jwt, url_password, generic_secret,
             de_tax_id, de_social_security, de_id_card, de_phone, de_iban, de_postcode_city,
-            phone_context, card_context, zip_code, person_cue, street_address, address_block, places, first_names,
-            age, obfuscated_email)
+            phone_context, card_context, zip_code, person_cue, street_address, address_block, places, place_cue,
+            first_names, age, obfuscated_email)
 
 
 def builtin_specs() -> tuple[RecognizerSpec, ...]:
