@@ -151,5 +151,6 @@ def test_numbered_international_address_is_english_only_and_not_a_citation() -> 
     spec = street_address.INTERNATIONAL_SPEC
     assert spec.languages == ("en",)
     assert [m.score for m in spec.matches("ship to 4596 Tylova 285 please")] == [0.5]
-    for text in ["1 BvR 383", "§ 14 Abs. 2", "1 Satz 2", "Windows 10 Pro 2", "see 3 Chapter 4"]:
+    for text in ["1 BvR 383", "§ 14 Abs. 2", "1 Satz 2", "Windows 10 Pro 2", "see 3 Chapter 4", "§ 124 Abs 2, Nr. 3",
+                 "2 Halbs 2", "§ 240 Abs 1"]:
         assert spec.matches(text) == []

@@ -63,7 +63,7 @@ SPEC = RecognizerSpec(
 # Words that sit between two numbers without being a street ("1 Satz 2", "10 Pro 2", "3 Chapter 4").
 _COUNTED = frozenset("""satz absatz nummer seite teil kapitel artikel anlage band jahr jahre zeile ziffer buchstabe
 chapter section page pages version article volume figure table step part item level room row line verse pro
-edition series season episode""".split())
+edition series season episode abs halbs halbsatz sätze satzes anm anl art nr stufe punkt alternative zeilen""".split())
 
 
 def _not_counted(value: str) -> Check:
