@@ -26,6 +26,7 @@ _BUILDING = r"(?:(?<![\d.,])\d{1,6}[ ]+)?"
 # right after the street, ending the clause.
 _WORD = r"\p{Lu}[\p{L}\p{M}'’-]*"
 _TOWN = rf"(?:,[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}(?=[ ]?(?:[.,;:!?)]|$)))?"
+_ANY_WORDS = r"[\p{L}\p{M}][\p{L}\p{M}'’-]{1,30}(?:[ ][\p{L}\p{M}][\p{L}\p{M}'’.-]{0,30}){0,3}"
 _FULL = regex.compile(r"\d+[a-z]?[ ]+\d|.*\d.*,[ ]\p{Lu}", regex.IGNORECASE | regex.DOTALL)
 
 
@@ -86,5 +87,32 @@ INTERNATIONAL_SPEC = RecognizerSpec(
     languages=("en",),
     case_sensitive=True,
     validate=_not_counted,
+    confirmed_score=0.9,
+)
+
+
+# Words that do not name a street: "on 2 March 2019 St. Peter", "10 of 12 st", "3 kids 2 st".
+_NOT_STREET_WORDS = _COUNTED | frozenset("""of the and or in on at to for with by from a an my our your his her their
+january february march april may june july august september october november december kids years days times
+minutes hours miles km""".split())
+
+
+def _street_words(value: str) -> Check:
+    words = [w.lower().strip(".,") for w in value.split() if not w[:1].isdigit()][:-1]
+    return Check.REJECTED if any(w in _NOT_STREET_WORDS for w in words) else Check.CONFIRMED
+
+
+# Written in any case, a street between a building and a house number and before its type: "74678 midtvollen 130
+# st.", "8116 56 rue La Boétie St.", "518 Árpád fejedelem útja 62. St.". Two numbers and a street type make it an
+# address; English text only, like the numbered form above.
+ANY_CASE_SPEC = RecognizerSpec(
+    name="StreetAddressAnyCaseRecognizer",
+    entity_type="LOCATION",
+    patterns=(PatternSpec("numbers around any-case street",
+                          rf"(?<![\d.,])\d{{1,6}}[ ](?:\d{{1,5}}[ ]{_ANY_WORDS}|{_ANY_WORDS}[ ]\d{{1,5}}\.?)[ ]"
+                          rf"(?i:{_EN_TYPES})\b\.?", 0.6),),
+    languages=("en",),
+    case_sensitive=True,
+    validate=_street_words,
     confirmed_score=0.9,
 )
