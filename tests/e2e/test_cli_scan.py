@@ -84,3 +84,15 @@ def test_scan_finds_names_the_model_misses() -> None:
     out = json.loads(cli("scan", "-", "--language", "en", "--format", "json", env=env(), input=text).stdout)
     people = {text[f["start"]:f["end"]] for f in out[0]["findings"] if f["entity_type"] == "PERSON"}
     assert {"Iva D. Grusová", "Miklós Hajdu", "Ubul", "Nicole"} <= people
+
+
+ADDRESS_BLOCK = "4844 Søndergade 52\n Apt. 656\n Brønderslev\n\n Denmark 35018"
+
+
+def test_scan_reports_a_postal_address_block_as_one_location() -> None:
+    text = f"Stephan M Urner\n\n{ADDRESS_BLOCK}\nPhone: (37) 788-063-Office\nWritten when he was 78."
+    [item] = json.loads(cli("scan", "-", "--format", "json", "--language", "en", env=env(), input=text).stdout)
+    spans = {(text[f["start"]:f["end"]], f["entity_type"]) for f in item["findings"]}
+    assert {(ADDRESS_BLOCK, "LOCATION"), ("(37) 788-063", "PHONE_NUMBER"), ("78", "AGE")} <= spans
+    redacted = cli("redact", "-", "--language", "en", env=env(), input=text).stdout
+    assert not any(v in redacted for v in ("Søndergade", "Brønderslev", "35018", "788-063"))

@@ -27,9 +27,25 @@ def test_international_number_is_confirmed() -> None:
     assert best(phone_context.SPEC, "Fax +44 20 7946 0958") == ("+44 20 7946 0958", 0.9)
 
 
-@pytest.mark.parametrize("text", ["in 2019-05-13", "version 1.2.3", "12:30", "ratio 3/4", "id 1111111111"])
+@pytest.mark.parametrize("text", ["in 2019-05-13", "version 1.2.3", "12:30", "ratio 3/4", "id 1111111111",
+                                  "room 12-Office", "order 4711 234-Homework", "1.234.567-Office"])
 def test_phone_near_misses(text: str) -> None:
     assert all(m.score < THRESHOLD for m in phone_context.SPEC.matches(text))
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("Hungary 34796\n(37) 788-063-Office", "(37) 788-063"),
+    ("21 253 109 8211-Office\\,+447700 208 815-Fax", "21 253 109 8211"),
+    ("085 175 7641-Office\\,3660170548-Fax", "3660170548"),
+    ("0171 2345678 (mobile)", "0171 2345678"),
+])
+def test_phone_with_its_label_after_it(text: str, number: str) -> None:
+    assert number in [text[m.start:m.end] for m in phone_context.SPEC.matches(text) if m.score >= THRESHOLD]
+
+
+def test_phone_words_match_inside_longer_words() -> None:
+    # Presidio matches a context word as a substring of the lower-cased word: "message" also covers "messages".
+    assert {"message", "registered"} <= set(phone_context.SPEC.context)
 
 
 def test_card_luhn_valid_confirmed_invalid_left_to_context() -> None:
@@ -69,7 +85,7 @@ def test_person_cue_without_a_capitalised_name(text: str) -> None:
     ("We live at 221 Baker Street now", "221 Baker Street"),
     ("Lieferung an Hauptstraße 5 bitte", "Hauptstraße 5"),
     ("Musterstr. 12a, 10115 Berlin", "Musterstr. 12a"),
-    ("2274 Via delle Coste 41", "Via delle Coste 41"),
+    ("2274 Via delle Coste 41", "2274 Via delle Coste 41"),  # the building number belongs to the address
     ("Suite 824", "Suite 824"),
     ("Send it to P.O. Box 104", "P.O. Box 104"),
     ("Antwort an Postfach 1234", "Postfach 1234"),
@@ -118,13 +134,15 @@ def test_lowercase_first_names_are_english_only_and_not_words() -> None:
 @pytest.mark.parametrize(("text", "value"), [
     ("and i'm 31 y/o.", "31"), ("My brother just turned 60", "60"), ("a 19 year old man", "19"),
     ("Er ist 45 Jahre alt", "45"), ("im Alter von 45 Jahren", "45"), ("aged 7, she moved", "7"),
+    ("Written when he was 78.", "78"), ("when I was 5, we moved", "5"), ("when they were 12.", "12"),
 ])
 def test_ages(text: str, value: str) -> None:
     assert [text[m.start:m.end] for m in age.SPEC.matches(text) if m.score >= THRESHOLD] == [value]
 
 
 @pytest.mark.parametrize("text", ["turn 2 pages", "version 3.10 was released", "the total is 42.",
-                                  "it was 500.", "aged 300"])
+                                  "it was 500.", "aged 300", "when it was 42.", "when he was 200.",
+                                  "when he was 5 minutes late", "when she was 3.5 km away"])
 def test_numbers_that_are_not_ages(text: str) -> None:
     assert [m for m in age.SPEC.matches(text) if m.score >= THRESHOLD] == []
 
@@ -133,5 +151,6 @@ def test_numbered_international_address_is_english_only_and_not_a_citation() -> 
     spec = street_address.INTERNATIONAL_SPEC
     assert spec.languages == ("en",)
     assert [m.score for m in spec.matches("ship to 4596 Tylova 285 please")] == [0.5]
-    for text in ["1 BvR 383", "§ 14 Abs. 2", "1 Satz 2", "Windows 10 Pro 2", "see 3 Chapter 4"]:
+    for text in ["1 BvR 383", "§ 14 Abs. 2", "1 Satz 2", "Windows 10 Pro 2", "see 3 Chapter 4", "§ 124 Abs 2, Nr. 3",
+                 "2 Halbs 2", "§ 240 Abs 1"]:
         assert spec.matches(text) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from proxy.detection.recognizers import (
+    address_block,
     age,
     anthropic_key,
     aws_access_key,
@@ -25,6 +26,7 @@ from proxy.detection.recognizers import (
     openai_key,
     person_cue,
     phone_context,
+    place_cue,
     places,
     private_key,
     slack_token,
@@ -38,14 +40,14 @@ from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 _MODULES = (openai_key, anthropic_key, aws_access_key, aws_secret_key, github_token, gitlab_token, slack_token,
             stripe_key, google_api_key, private_key, jwt, url_password, generic_secret,
             de_tax_id, de_social_security, de_id_card, de_phone, de_iban, de_postcode_city,
-            phone_context, card_context, zip_code, person_cue, name_fields, street_address, places, first_names,
-            age, obfuscated_email)
+            phone_context, card_context, zip_code, person_cue, name_fields, street_address, address_block, places,
+            place_cue, first_names, age, obfuscated_email)
 
 
 def builtin_specs() -> tuple[RecognizerSpec, ...]:
     """Every built-in recognizer of ours (Presidio's own are added in `detection/analyzer.py`)."""
     return (*(m.SPEC for m in _MODULES), de_phone.NATIONAL_SPEC, first_names.LOWERCASE_SPEC, first_names.GERMAN_SPEC,
-            street_address.INTERNATIONAL_SPEC)
+            street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC)
 
 
 __all__ = ["Check", "PatternSpec", "RecognizerSpec", "builtin_specs"]

@@ -21,7 +21,10 @@ SPEC = RecognizerSpec(
         PatternSpec("n years old", rf"{_N}(?=[ -]?(?:years?|yrs?)[ -]old\b|[ ]?y/?o\b)", 0.7),
         PatternSpec("age cue", rf"(?<=\b(?:aged|age[:]?|age of|turned|turn|turning)[ ]){_N}"
                                rf"(?=[ ]?(?:[.!,;)]|$|years?\b|yrs?\b))", 0.5),
-        # "I'm 31." or "when he was 78." is an age only with an age word nearby ("birthday", "old", "born").
+        # "when he was 78." is an age: a person then, a number at the end of the clause.
+        PatternSpec("when a person was", rf"(?<=\bwhen[ ](?:he|she|I)[ ]was[ ]|\bwhen[ ](?:we|they|you)[ ]were[ ])"
+                                         rf"{_N}(?=[ ]?(?:[.!,;)]|$))", 0.5),
+        # "I'm 31." or "it was 78." is an age only with an age word nearby ("birthday", "old", "born").
         PatternSpec("weak age cue", rf"(?<=\b(?:I'm|I am|was|is)[ ]){_N}(?=[ ]?(?:[.!,;)]|$))", 0.2),
         PatternSpec("german age", rf"{_N}(?=[ ]Jahre[ ]alt\b|[ ]?J\.[ ]alt\b)|(?<=\bim[ ]Alter[ ]von[ ]){_N}", 0.7),
     ),

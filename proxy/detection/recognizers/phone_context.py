@@ -2,7 +2,8 @@
 9472 7916`), plus `+`-prefixed international numbers that libphonenumber accepts.
 
 Presidio's phone recognizer only knows a handful of regions; digit groups without a country code are everywhere
-(amounts, ids, dates), so a bare group scores below the threshold and needs a phone word within five words before it.
+(amounts, ids, dates), so a bare group scores below the threshold and needs a phone word within five words before it,
+or a label right after it, as contact lists write them (`(37) 788-063-Office`, `3660170548-Fax`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import phonenumbers
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 
 _GROUPS = r"(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]?\d{2,5}){0,4}"
+_LABELS = r"(?i:office|fax|home|work|mobile|cell|phone|tel|landline)"
 
 
 def validate(value: str) -> Check:
@@ -34,9 +36,13 @@ SPEC = RecognizerSpec(
     patterns=(
         PatternSpec("international phone", rf"(?<![\w+])\+\d{{1,3}}[ .-]?(?:\(0\)[ .-]?)?{_GROUPS}(?!\w)", 0.5),
         PatternSpec("phone digit groups", rf"(?<![\w+.,/:-]){_GROUPS}(?![\w/:]|[.,]\d)", 0.1),
+        # Contact lists put the label after the number: "(37) 788-063-Office", "…,3660170548-Fax".
+        PatternSpec("phone before its label", rf"(?<![\w+./:-]){_GROUPS}(?=[ ]?[-–(][ ]?{_LABELS}\b)", 0.6),
     ),
+    # Matched as substrings of the lower-cased words before the number: "message" covers "messages".
     context=("phone", "telephone", "tel", "mobile", "cell", "call", "fax", "dial", "sms", "whatsapp", "reach",
-             "contact", "messages", "answering", "telefon", "handy", "mobil", "rufnummer", "anrufen", "erreichbar"),
+             "contact", "message", "registered", "answering", "telefon", "handy", "mobil", "rufnummer", "anrufen",
+             "erreichbar"),
     validate=validate,
     confirmed_score=0.9,
 )

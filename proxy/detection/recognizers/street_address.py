@@ -1,43 +1,78 @@
-"""Street addresses: `221B Baker Street`, `Hauptstraße 5`, `Musterstr. 12a`, `Via delle Coste 41`, `Apt. 631`.
+"""Street addresses: `221B Baker Street`, `Hauptstraße 5`, `Musterstr. 12a`, `Via delle Coste 41`, `Apt. 631`,
+`172 Maneeži 75, Saareküla`, `10252 Μεγάλη Άμμος 184, ΠΑΦΟΣ`.
 
 Reported as LOCATION, so any policy that covers places covers addresses too. Street words are matched on whole
-words; the house number is required, which keeps plain street names in prose ("Wall Street") out.
+words in any script; the house number is required, which keeps plain street names in prose ("Wall Street") out.
+A building number before the street ("3178 254 Damvergi Street") and a capitalised town after a comma belong to
+the address. Multi-line address blocks are `address_block.py`.
 """
 
 from __future__ import annotations
 
+import regex
+
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 
 _CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’.-]*"
-_EN_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Square|Sq"
+_EN_TYPES = (r"Street|Str|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Square|Sq"
              r"|Terrace|Crescent|Parkway|Pkwy|Highway|Hwy|Close|Row|Alley|Circle|Cir")
 # Street-type endings glued to the name: German, Dutch, Nordic, Finnish and Estonian forms.
 _SUFFIXES = (r"straße|strasse|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|steig|pfad|markt"
              r"|vägen|gatan|gränd|katu|kuja|tie|straat|laan|gracht|gade|vej|veien|gata")
 _PREFIXES = r"Via|Viale|Rua|Avenida|Avda\.|Calle|Carrer|Rue|Chemin|Plaza|Piazza|Corso|Ulica|ul\.|Rynek"
+# An optional building number in front ("9383 ul. Chrzanowska 61"); not after a dot or comma (decimals, lists).
+_BUILDING = r"(?:(?<![\d.,])\d{1,6}[ ]+)?"
+# ", Saareküla", ", Turkovice u Prelouce", ", ΠΑΦΟΣ": capitalised words (short lower-case joiners between them)
+# right after the street, ending the clause.
+_WORD = r"\p{Lu}[\p{L}\p{M}'’-]*"
+_TOWN = rf"(?:,[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}(?=[ ]?(?:[.,;:!?)]|$)))?"
+_ANY_WORDS = r"[\p{L}\p{M}][\p{L}\p{M}'’-]{1,30}(?:[ ][\p{L}\p{M}][\p{L}\p{M}'’.-]{0,30}){0,3}"
+_FULL = regex.compile(r"\d+[a-z]?[ ]+\d|.*\d.*,[ ]\p{Lu}", regex.IGNORECASE | regex.DOTALL)
+
+
+def full_address(value: str) -> Check:
+    """Confirmed when the match is more than a street: a building number and a house number ("3178 254 Damvergi
+    Street", "6138 Via Roma 131"), or a town after it. spaCy often tags a piece of such an address ("Via Roma") as a
+    PERSON at 0.85; the confirmed score is above that, so the whole address wins the overlap."""
+    starts_with_number = value[:1].isdigit()
+    has_house_number = starts_with_number and any(ch.isdigit() for ch in value.split(maxsplit=1)[-1])
+    return Check.CONFIRMED if has_house_number or _FULL.match(value) else Check.UNKNOWN
+
 
 SPEC = RecognizerSpec(
     name="StreetAddressRecognizer",
     entity_type="LOCATION",
     patterns=(
-        PatternSpec("number street-type", rf"\b\d{{1,6}}[A-Za-z]?[ ]+(?:{_CAP}[ ]+){{1,3}}(?:{_EN_TYPES})\b\.?", 0.7),
-        PatternSpec("name-suffix number", rf"\b[A-ZÀ-ÖØ-Þ][\w-]*(?:{_SUFFIXES})[ ]+\d{{1,5}}[a-z]?\b", 0.7),
-        PatternSpec("prefix name number", rf"\b(?:{_PREFIXES})[ ]+(?:[\w'’.-]+[ ]+){{1,4}}?\d{{1,5}}[a-z]?\b", 0.6),
+        PatternSpec("number street-type", rf"\b\d{{1,6}}[A-Za-z]?(?:[ ]\d{{1,5}}[A-Za-z]?)?[ ]+(?:{_CAP}[ ]+){{1,3}}"
+                                          rf"(?:{_EN_TYPES})\b\.?{_TOWN}", 0.7),
+        PatternSpec("name-suffix number", rf"\b{_BUILDING}\p{{Lu}}[\w-]*(?:{_SUFFIXES})[ ]+\d{{1,5}}[a-z]?\b{_TOWN}",
+                    0.7),
+        PatternSpec("prefix name number",
+                    rf"\b{_BUILDING}(?:{_PREFIXES})[ ]+(?:[\w'’.-]+[ ]+){{1,4}}?\d{{1,5}}[a-z]?\b{_TOWN}", 0.6),
+        # "846 31 Rue Al Imam Al Bakri", "10963 Rua Vinte e Cinco de Setembro": the house number comes first.
+        PatternSpec("number prefix name",
+                    rf"(?<![\d.,])\d{{1,6}}(?:[ ]\d{{1,5}})?[ ]{{1,2}}(?:{_PREFIXES})"
+                    rf"(?:[ ]{{1,2}}(?:\p{{Ll}}{{1,3}}[ ])?{_CAP}){{1,4}}{_TOWN}", 0.6),
         PatternSpec("unit", r"\b(?i:apt|apartment|suite|unit|flat|wohnung)\.?[ ]*#?\d{1,5}[A-Za-z]?\b", 0.5),
         PatternSpec("po box", r"\b(?:P\.?[ ]?O\.?[ ]?Box|PO[ ]Box|Postfach)[ ]+\d{1,6}\b", 0.6),
     ),
     case_sensitive=True,
+    validate=full_address,
+    confirmed_score=0.9,
 )
 
 # Words that sit between two numbers without being a street ("1 Satz 2", "10 Pro 2", "3 Chapter 4").
 _COUNTED = frozenset("""satz absatz nummer seite teil kapitel artikel anlage band jahr jahre zeile ziffer buchstabe
 chapter section page pages version article volume figure table step part item level room row line verse pro
-edition series season episode""".split())
+edition series season episode abs halbs halbsatz sätze satzes anm anl art nr stufe punkt alternative zeilen""".split())
 
 
 def _not_counted(value: str) -> Check:
     words = value.split()[1:-1]
-    return Check.REJECTED if any(w.lower().strip(".,") in _COUNTED for w in words) else Check.UNKNOWN
+    if any(w.lower().strip(".,") in _COUNTED for w in words):
+        return Check.REJECTED
+    # Only a town or a second building number confirms: "4596 Tylova 285" alone could still be a citation.
+    return Check.CONFIRMED if _FULL.match(value) else Check.UNKNOWN
 
 
 # Building number, street name, house number: the international form "2274 Via delle Coste 41". English text
@@ -46,8 +81,38 @@ INTERNATIONAL_SPEC = RecognizerSpec(
     name="StreetAddressNumberedRecognizer",
     entity_type="LOCATION",
     patterns=(PatternSpec("number name number",
-                          r"\b\d{1,6}[ ]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]{2,}[ ]+){1,3}\d{1,5}[a-z]?\b", 0.5),),
+                          rf"(?<![\d.,])\d{{1,6}}(?:[ ]\d{{1,5}})?[ ]+(?:\p{{Lu}}[\p{{Ll}}\p{{M}}'’]{{2,}}"
+                          rf"(?:-\p{{Lu}}?[\p{{Ll}}\p{{M}}]{{2,}})?[ ]+){{1,3}}"
+                          rf"\d{{1,5}}[a-z]?\b{_TOWN}", 0.5),),
     languages=("en",),
     case_sensitive=True,
     validate=_not_counted,
+    confirmed_score=0.9,
+)
+
+
+# Words that do not name a street: "on 2 March 2019 St. Peter", "10 of 12 st", "3 kids 2 st".
+_NOT_STREET_WORDS = _COUNTED | frozenset("""of the and or in on at to for with by from a an my our your his her their
+january february march april may june july august september october november december kids years days times
+minutes hours miles km""".split())
+
+
+def _street_words(value: str) -> Check:
+    words = [w.lower().strip(".,") for w in value.split() if not w[:1].isdigit()][:-1]
+    return Check.REJECTED if any(w in _NOT_STREET_WORDS for w in words) else Check.CONFIRMED
+
+
+# Written in any case, a street between a building and a house number and before its type: "74678 midtvollen 130
+# st.", "8116 56 rue La Boétie St.", "518 Árpád fejedelem útja 62. St.". Two numbers and a street type make it an
+# address; English text only, like the numbered form above.
+ANY_CASE_SPEC = RecognizerSpec(
+    name="StreetAddressAnyCaseRecognizer",
+    entity_type="LOCATION",
+    patterns=(PatternSpec("numbers around any-case street",
+                          rf"(?<![\d.,])\d{{1,6}}[ ](?:\d{{1,5}}[ ]{_ANY_WORDS}|{_ANY_WORDS}[ ]\d{{1,5}}\.?)[ ]"
+                          rf"(?i:{_EN_TYPES})\b\.?", 0.6),),
+    languages=("en",),
+    case_sensitive=True,
+    validate=_street_words,
+    confirmed_score=0.9,
 )

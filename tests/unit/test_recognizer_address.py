@@ -1,0 +1,140 @@
+"""Postal addresses (whole multi-line blocks, inline street addresses in any script with their town) and places
+named after a phrase that only takes a place."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from proxy.detection.recognizers import address_block, place_cue, street_address
+from tests.unit.recognizer_checks import THRESHOLD, best
+
+BLOCKS = [
+    "4844 Søndergade 52\n Apt. 656\n Brønderslev\n\n Denmark 35018",
+    "935 69 Gordon Terrace\n> Suite 828\n> BASHALL TOWN\n> United Kingdom 89800",
+    "66029 138 Consul Place\n??? Apt. 050\n??? Broomfield\n??? New Zealand 57006",
+    "45818 P.O. Box 242\n Suite 787\n Kangerlussuaq\n\n Greenlander 54005",
+    "5 Puruntie 82 Apt. 595\n   LAPPEENRANTA\n    SK\n    53650",
+    "31401 ul. Słowicza 10 Apt. 360\n   Wrocław\n    nan\n    53-320",
+    "2437 Main St Suite 442\n   Mill Village\n    NS\n    B0J 2H0",
+    "3565 Πλατεία Συντάγματος 204\n Suite 279\n ΑΣΚΕΙΑ (ΑΣΣΕΙΑ)\n Cyprus (Greek) 13429",
+    "971 Kesk 53\n Suite 343\n Pärnu\n Estonia",
+    "638 2229 Wolmarans St\nCaxias do Sul, RS 24893",
+    "PSC 1437, Box 3833\nAPO AA 66791",
+    "USNS Møller\nFPO AA 85844",
+    "688 rue du centre 320\n??? apt. 169\n??? marke\n??? belgium 97466",
+]
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_address_block_is_one_span(block: str) -> None:
+    text = f"Please send it to:\n{block}\nThanks!"
+    assert best(address_block.SPEC, text) == (block, 0.9)
+
+
+@pytest.mark.parametrize(("text", "block"), [
+    # The block stops before a field line, a phone line, or a second blank line.
+    ("4844 Søndergade 52\n Apt. 656\n Brønderslev\n Denmark 35018\nPhone: 040 1234567",
+     "4844 Søndergade 52\n Apt. 656\n Brønderslev\n Denmark 35018"),
+    ("233 Erzsébet tér 19.\n Suite 282\n Domoszló\n Hungary 34796\n(37) 788-063-Office",
+     "233 Erzsébet tér 19.\n Suite 282\n Domoszló\n Hungary 34796"),
+])
+def test_address_block_never_runs_into_the_next_line(text: str, block: str) -> None:
+    assert best(address_block.SPEC, text) == (block, 0.9)
+
+
+@pytest.mark.parametrize("text", [
+    "2019 Revenue\nGermany 12000",  # a number and a word over a line with a number: a table, not an address
+    "10 things to do\nParis\nFrance",  # no house number, unit or postcode
+    "12 Main Street\nPhone: 555 1234",  # a field line is not part of an address
+    "123 Fake Street\nThis is a very long line of prose that goes on\n12345",  # prose line
+    "12 Main Street\n\n\nBerlin 10115",  # two blank lines end a block
+    "Table 3\nrow 1 a 2\nTotal 12345",
+    "Step 1 Install\nStep 2 Run 12345",
+    "See section 4 of the spec\nIt covers timing 300 ms",
+])
+def test_not_address_blocks(text: str) -> None:
+    assert address_block.SPEC.matches(text) == []
+
+
+@pytest.mark.parametrize("filler", ["1 aa\n", "12 Main St\n", "1 ", "a\n", "> \n", "Apt. 1\n", "aa bb cc\n",
+                                    "1 Aa 2, ", "9 aa 9 ", "flew to Aa "])
+def test_address_patterns_stay_linear(filler: str) -> None:
+    text = filler * 20_000
+    for spec in (address_block.SPEC, street_address.SPEC, street_address.INTERNATIONAL_SPEC,
+                 street_address.ANY_CASE_SPEC, place_cue.SPEC):
+        t0 = time.perf_counter()
+        spec.matches(text)
+        assert time.perf_counter() - t0 < 2.0, spec.name
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("Tosh Olsen lives at 172 Maneeži 75, Saareküla", "172 Maneeži 75, Saareküla"),
+    ("Tilly Nicholson lives at 10252 Μεγάλη Άμμος 184, ΠΑΦΟΣ", "10252 Μεγάλη Άμμος 184, ΠΑΦΟΣ"),
+    ("We'll meet at Locavore, 641 Dašická 688, Turkovice u Prelouce", "641 Dašická 688, Turkovice u Prelouce"),
+    ("She lives at 3178 254 Damvergi Street, Nicosia", "3178 254 Damvergi Street, Nicosia"),
+    ("His address: 6138 Via Roma 131", "6138 Via Roma 131"),
+    ("at 846 31 Rue Al Imam Al Bakri, Cite Merzgui", "846 31 Rue Al Imam Al Bakri, Cite Merzgui"),
+    ("The bus drops you off at 9383 ul. Chrzanowska 61 St.", "9383 ul. Chrzanowska 61"),
+])
+def test_inline_addresses_with_building_number_and_town(text: str, address: str) -> None:
+    found = [text[m.start:m.end] for spec in (street_address.SPEC, street_address.INTERNATIONAL_SPEC)
+             for m in spec.matches(text) if m.score >= THRESHOLD]
+    assert address in found
+
+
+def test_full_address_outscores_the_ner() -> None:
+    # spaCy tags "Via Roma" as a PERSON at 0.85; a building number, street and house number is confirmed above it.
+    assert best(street_address.SPEC, "his address: 6138 Via Roma 131") == ("6138 Via Roma 131", 0.9)
+    assert best(street_address.SPEC, "We live at 221 Baker Street now") == ("221 Baker Street", 0.7)
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("I live at 221 Baker Street, John said so", "221 Baker Street"),  # no town: the clause goes on
+    ("Hauptstraße 5, die Klägerin wohnt dort", "Hauptstraße 5"),
+])
+def test_town_only_when_the_clause_ends(text: str, address: str) -> None:
+    assert best(street_address.SPEC, text)[0] == address
+
+
+@pytest.mark.parametrize("text", ["In 2019 Microsoft 365 launched, 3 Chapter 4", "version 3.10 Beta 2",
+                                  "grew 12.5 Prozent 2019"])
+def test_numbers_around_words_are_not_confirmed_addresses(text: str) -> None:
+    for spec in (street_address.SPEC, street_address.INTERNATIONAL_SPEC):
+        assert all(m.score < 0.9 for m in spec.matches(text))
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("Mr. Pavlović flew to STAXROITH on Monday morning.", "STAXROITH"),
+    ("Dr. Burke is a 53 year old man who grew up in KNIVSTA.", "KNIVSTA"),
+    ("I'm Naomi Ryan, originally from ΕΓΚΩΜΗ, and i'm 31 y/o.", "ΕΓΚΩΜΗ"),
+    ("the White Stripes' home city Villafranca del Cid: White", "Villafranca del Cid"),
+    ("When: 2000-04-16\nWhere: Erwetegem Country Club.", "Erwetegem Country Club"),
+    ("I'm in HARSTAD, at the conference", "HARSTAD"),
+])
+def test_place_after_a_place_cue(text: str, place: str) -> None:
+    assert best(place_cue.SPEC, text) == (place, 0.6)
+    assert place_cue.SPEC.languages == ("en",)
+
+
+@pytest.mark.parametrize("text", ["She was born in March 1990", "I'm in LOVE with this", "moved to Anna's flat",
+                                  "based in the city", "he flew to work", "I'm in Trouble now", "grew up in The 90s"])
+def test_no_place_after_the_cue(text: str) -> None:
+    assert place_cue.SPEC.matches(text) == []
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("the bus drops you off at 74678 midtvollen 130 st.", "74678 midtvollen 130 st."),
+    ("The bus drops you off at 8116 56 rue La Boétie St.", "8116 56 rue La Boétie St."),
+    ("The bus drops you off at 518 Árpád fejedelem útja 62. St.", "518 Árpád fejedelem útja 62. St."),
+])
+def test_any_case_street_between_two_numbers(text: str, address: str) -> None:
+    assert best(street_address.ANY_CASE_SPEC, text) == (address, 0.9)
+    assert street_address.ANY_CASE_SPEC.languages == ("en",)
+
+
+@pytest.mark.parametrize("text", ["on 2 March 2019 St. Peter's feast", "version 10 of 12 st", "we have 3 kids 2 st",
+                                  "I ran 5 miles in 40 min st", "1 2 3 st", "the 74678 midtvollen st."])
+def test_any_case_street_needs_street_words_and_two_numbers(text: str) -> None:
+    assert street_address.ANY_CASE_SPEC.matches(text) == []
