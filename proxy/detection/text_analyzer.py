@@ -22,6 +22,7 @@ from proxy.detection.resolve import (
     drop_allowed,
     drop_false_positives,
     propagate_names,
+    review_model_names,
     resolve_overlaps,
 )
 
@@ -94,7 +95,7 @@ class TextAnalyzer:
         """Presidio plus clean-up over already-folded text: offsets into `text`, no overlaps."""
         raw = self.presidio.analyze(text, language, self.config.score_threshold)
         kept = [f for f in raw if f.entity_type not in self.disabled_entities]
-        kept = propagate_names(drop_false_positives(kept, text), text)
+        kept = propagate_names(review_model_names(drop_false_positives(kept, text), text), text)
         kept = drop_allowed(kept, allow_list_regions(text, self.allow_list))
         return resolve_overlaps(kept)
 

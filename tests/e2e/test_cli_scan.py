@@ -96,3 +96,13 @@ def test_scan_reports_a_postal_address_block_as_one_location() -> None:
     assert {(ADDRESS_BLOCK, "LOCATION"), ("(37) 788-063", "PHONE_NUMBER"), ("78", "AGE")} <= spans
     redacted = cli("redact", "-", "--language", "en", env=env(), input=text).stdout
     assert not any(v in redacted for v in ("Søndergade", "Brønderslev", "35018", "788-063"))
+
+
+def test_scan_calls_a_lone_listed_name_a_person_even_where_the_model_says_place() -> None:
+    # The small model tags "Rebecca" here as a place; the name lists overrule it, a place reading keeps Phoenix.
+    text = "Why is Rebecca so impulsive? Mr. Rednjak flew to Phoenix on Tuesday morning."
+    [item] = json.loads(cli("scan", "-", "--format", "json", "--language", "en", env=env(), input=text).stdout)
+    spans = {(text[f["start"]:f["end"]], f["entity_type"]) for f in item["findings"]}
+    assert {("Rebecca", "PERSON"), ("Phoenix", "LOCATION")} <= spans
+    redacted = cli("redact", "-", "--language", "en", env=env(), input=text).stdout
+    assert "Why is <PERSON_1> so impulsive?" in redacted and "Phoenix" not in redacted

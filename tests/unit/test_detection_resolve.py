@@ -11,6 +11,7 @@ from proxy.detection.resolve import (
     drop_false_positives,
     propagate_names,
     resolve_overlaps,
+    review_model_names,
 )
 
 
@@ -63,3 +64,36 @@ def test_propagate_person_mentions() -> None:
     out = resolve_overlaps(propagate_names([f(12, 27, "PERSON", 0.85)], text))
     assert [(text[x.start:x.end], x.recognizer) for x in out] == [("Joakim Westgård", "r"),
                                                                    ("Westgård", "NamePropagation")]
+
+
+def _review(text: str, value: str, kind: str = "LOCATION", rec: str = "SpacyRecognizer") -> str:
+    start = text.index(value)
+    [out] = review_model_names([f(start, start + len(value), kind, 0.85, rec)], text)
+    assert (out.start, out.end, out.score, out.recognizer) == (start, start + len(value), 0.85, rec)
+    return out.entity_type
+
+
+def test_model_location_on_a_listed_name_is_a_person() -> None:
+    assert _review("Why is Rebecca so impulsive?", "Rebecca") == "PERSON"
+    assert _review("I'm so jealous! said Maslin to Antonio", "Antonio") == "PERSON"
+    assert _review("Leverett: What a wife. Danielle: Remember me?", "Danielle") == "PERSON"
+
+
+def test_model_location_stays_a_place_when_it_reads_as_one() -> None:
+    # Listed places (Faker's and ours), a place word after it, a place preposition or motion verb before it.
+    assert _review("We met in Victoria last year", "Victoria") == "LOCATION"
+    assert _review("Our office is in Berlin", "Berlin") == "LOCATION"
+    assert _review("He grew up in Shelly Park.", "Shelly Park") == "LOCATION"
+    assert _review("Mr. Rednjak flew to Phoenix on Tuesday morning.", "Phoenix") == "LOCATION"
+    assert _review("She lives near Maxwell", "Maxwell") == "LOCATION"
+    # A word that is no listed name stays what the model said.
+    assert _review("Trump will make the Universe great again.", "Universe") == "LOCATION"
+
+
+def test_review_leaves_other_recognizers_and_persons_alone() -> None:
+    assert _review("Why is Rebecca so impulsive?", "Rebecca", rec="PlaceNameRecognizer") == "LOCATION"
+    assert _review("I live in Wellington", "Wellington", kind="PERSON") == "PERSON"
+    text = "Warum ist Rebecca so impulsiv?"
+    start = text.index("Rebecca")
+    german = Finding(0, start, start + 7, "LOCATION", 0.85, "SpacyRecognizer", "de")
+    assert review_model_names([german], text) == [german]

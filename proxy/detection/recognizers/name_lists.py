@@ -4,6 +4,8 @@
 - Ordinary English words: the WordNet lemma index that the spaCy English model ships for its lemmatizer, spaCy's
   English stop words and Faker's English lorem words. A name that is also such a word (Will, Mark, May, Young,
   King, Reed, Key, Smith, Rose) is not evidence of a name on its own.
+- Place names: Faker's address providers (countries, states, provinces, regions, cities of every locale), to
+  tell a place from a name when the model's label is in doubt.
 - Ordinary German words: spaCy's German stop words and Faker's German lorem words; German capitalises every noun,
   so the German rules lean on first names, not on the word lists (see `first_names.py`).
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+import faker.providers.address
 import faker.providers.lorem.de_DE
 import faker.providers.lorem.en_US
 import faker.providers.person
@@ -41,6 +44,21 @@ def _faker_names(kind: str) -> frozenset[str]:
     return frozenset(names)
 
 
+_PLACE_FIELDS = ("countries", "cities", "states", "provinces", "regions", "city_names", "real_city_names",
+                 "metropolitan_cities", "region_names")
+
+
+def _faker_places() -> frozenset[str]:
+    places: set[str] = set()
+    for module in pkgutil.iter_modules(faker.providers.address.__path__):
+        provider = importlib.import_module(f"faker.providers.address.{module.name}").Provider
+        for field in _PLACE_FIELDS:
+            values = vars(provider).get(field)
+            if isinstance(values, (list, tuple, dict, set, frozenset)):
+                places.update(v for v in values if isinstance(v, str) and "{" not in v)
+    return frozenset(places)
+
+
 def _wordnet_lemmas() -> frozenset[str]:
     # The package holds one versioned data folder; the lemmatizer's tables sit in it (read, not a pipeline load).
     root = spacy.util.get_package_path(SPACY_MODEL)
@@ -51,6 +69,7 @@ def _wordnet_lemmas() -> frozenset[str]:
 
 FIRST_NAMES = _faker_names("first")
 LAST_NAMES = _faker_names("last")
+PLACE_NAMES = _faker_places()
 ENGLISH_WORDS = frozenset({*_wordnet_lemmas(), *EN_STOP_WORDS,
                            *(w.lower() for w in faker.providers.lorem.en_US.Provider.word_list)})
 GERMAN_WORDS = frozenset({*DE_STOP_WORDS, *(w.lower() for w in faker.providers.lorem.de_DE.Provider.word_list)})
