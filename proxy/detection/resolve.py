@@ -50,8 +50,9 @@ _PLACES = frozenset({*name_lists.PLACE_NAMES, *places.COUNTRIES_EN, *places.CITI
 
 
 # A place reads "in X", "from X", "flew to X", "X Park", "X Street": such spans stay places whatever names they hold.
-_PLACE_BEFORE = regex.compile(r"(?i:\b(?:in|at|from|near|into|via|around|towards|(?:flew|fly|flying|moved|move|moving"
-                              r"|went|go|going|drove|drive|driving|travell?ed|back|way|trip|road)[ ]to)[ ]+(?:the[ ]+)?)$")
+_PLACE_BEFORE = regex.compile(r"(?i:\b(?:in|at|from|near|into|via|around|towards"
+                              r"|(?:flew|fly|flying|moved|move|moving|went|go|going|drove|drive|driving|travell?ed"
+                              r"|back|way|trip|road)[ ]to)[ ]+(?:the[ ]+)?)$")
 _PLACE_TYPE = regex.compile(r"(?i:\b(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|way|place|square|park"
                             r"|hill|hills|heights|valley|beach|lake|river|bay|island|islands|springs|city|town"
                             r"|village|county|falls|harbou?r|port|mount|mountains?))\.?$")

@@ -22,8 +22,8 @@ from proxy.detection.resolve import (
     drop_allowed,
     drop_false_positives,
     propagate_names,
-    review_model_names,
     resolve_overlaps,
+    review_model_names,
 )
 
 # Languages with an NER model installed. German has none on PyPI: German text gets pattern recognizers only.
