@@ -64,6 +64,23 @@ def test_zip_only_scores_with_context() -> None:
     assert set(zip_code.SPEC.context) >= {"zip", "postcode", "plz"}
 
 
+@pytest.mark.parametrize(("text", "code"), [
+    ("Springfield, IL 62704", "62704"),
+    ("Austin TX 78701-1234 is where", "78701-1234"),
+    ("London SW1A 1AA", "SW1A 1AA"),
+    ("Flat 2, Manchester M1 1AE", "M1 1AE"),
+    ("Mill Village NS B0J 2H0", "B0J 2H0"),
+])
+def test_postal_codes_whose_form_says_what_they_are(text: str, code: str) -> None:
+    assert best(zip_code.SPEC, text) == (code, 0.6 if code[0].isdigit() else 0.5)
+
+
+@pytest.mark.parametrize("text", ["PS4 1TB for sale", "ID AB12 3CD", "version 3, 2024 Edition", "I paid 5, 2000 Euros",
+                                  "OK 12345", "the id is 12345", "Invoice 2024 IL 62704"])
+def test_postal_code_near_misses(text: str) -> None:
+    assert all(m.score < THRESHOLD for m in zip_code.SPEC.matches(text))
+
+
 @pytest.mark.parametrize(("text", "name"), [
     ("Hi, my name is Sofia Lima and I need help", "Sofia Lima"),
     ("Please ask Dr. Ken N. Fukuda", "Ken N. Fukuda"),
@@ -84,7 +101,12 @@ def test_person_cue_without_a_capitalised_name(text: str) -> None:
 @pytest.mark.parametrize(("text", "address"), [
     ("We live at 221 Baker Street now", "221 Baker Street"),
     ("Lieferung an Hauptstraße 5 bitte", "Hauptstraße 5"),
-    ("Musterstr. 12a, 10115 Berlin", "Musterstr. 12a"),
+    ("Musterstr. 12a, 10115 Berlin", "Musterstr. 12a, 10115 Berlin"),  # a postcode before the town
+    ("Hauptstraße 5, 10115 Berlin bitte", "Hauptstraße 5, 10115 Berlin"),
+    ("12 rue de la Paix, 75002 Paris", "12 rue de la Paix, 75002 Paris"),
+    ("ul. Słowicza 10, 53-320 Wrocław", "ul. Słowicza 10, 53-320 Wrocław"),
+    ("Kalverstraat 1, 1012 NX Amsterdam.", "Kalverstraat 1, 1012 NX Amsterdam"),
+    ("Ship to 123 Main St, Springfield, IL 62704.", "123 Main St, Springfield, IL 62704"),  # town, state, ZIP
     ("2274 Via delle Coste 41", "2274 Via delle Coste 41"),  # the building number belongs to the address
     ("Suite 824", "Suite 824"),
     ("Send it to P.O. Box 104", "P.O. Box 104"),

@@ -4,7 +4,8 @@
 Reported as LOCATION, so any policy that covers places covers addresses too. Street words are matched on whole
 words in any script; the house number is required, which keeps plain street names in prose ("Wall Street") out.
 A building number before the street ("3178 254 Damvergi Street") and a capitalised town after a comma belong to
-the address. Multi-line address blocks are `address_block.py`.
+the address, with a postcode before the town (", 10115 Berlin") or a US state and ZIP after it (", Austin, TX
+78701"). Multi-line address blocks are `address_block.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import regex
 
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
+from proxy.detection.recognizers.zip_code import EU_POSTCODE, US_STATES
 
 _CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’.-]*"
 _EN_TYPES = (r"Street|Str|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Square|Sq"
@@ -19,15 +21,21 @@ _EN_TYPES = (r"Street|Str|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|
 # Street-type endings glued to the name: German, Dutch, Nordic, Finnish and Estonian forms.
 _SUFFIXES = (r"straße|strasse|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|steig|pfad|markt"
              r"|vägen|gatan|gränd|katu|kuja|tie|straat|laan|gracht|gade|vej|veien|gata")
-_PREFIXES = r"Via|Viale|Rua|Avenida|Avda\.|Calle|Carrer|Rue|Chemin|Plaza|Piazza|Corso|Ulica|ul\.|Rynek"
+# French writes them in lower case: "12 rue de la Paix".
+_PREFIXES = (r"Via|Viale|Rua|Avenida|Avda\.|Calle|Carrer|Rue|rue|Chemin|chemin|allée|impasse|Plaza|Piazza|Corso|Ulica"
+             r"|ul\.|Rynek")
 # An optional building number in front ("9383 ul. Chrzanowska 61"); not after a dot or comma (decimals, lists).
 _BUILDING = r"(?:(?<![\d.,])\d{1,6}[ ]+)?"
 # ", Saareküla", ", Turkovice u Prelouce", ", ΠΑΦΟΣ": capitalised words (short lower-case joiners between them)
 # right after the street, ending the clause.
 _WORD = r"\p{Lu}[\p{L}\p{M}'’-]*"
-_TOWN = rf"(?:,[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}(?=[ ]?(?:[.,;:!?)]|$)))?"
+# ", 10115 Berlin", ", 53-320 Wrocław": a postcode before the town says it is one, wherever the clause ends;
+# ", Springfield, IL 62704": a US state code and ZIP after it.
+_TOWN = (rf"(?:,[ ](?:{EU_POSTCODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD})?"
+         rf"|{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}(?:,?[ ](?:{US_STATES})[ ]{{1,2}}\d{{5}}(?:-\d{{4}})?)?"
+         rf"(?=[ ]?(?:[.,;:!?)]|$))))?")
 _ANY_WORDS = r"[\p{L}\p{M}][\p{L}\p{M}'’-]{1,30}(?:[ ][\p{L}\p{M}][\p{L}\p{M}'’.-]{0,30}){0,3}"
-_FULL = regex.compile(r"\d+[a-z]?[ ]+\d|.*\d.*,[ ]\p{Lu}", regex.IGNORECASE | regex.DOTALL)
+_FULL = regex.compile(r"\d+[a-z]?[ ]+\d|.*\d.*,[ ][\p{Lu}\d]", regex.IGNORECASE | regex.DOTALL)
 
 
 def full_address(value: str) -> Check:
@@ -52,7 +60,7 @@ SPEC = RecognizerSpec(
         # "846 31 Rue Al Imam Al Bakri", "10963 Rua Vinte e Cinco de Setembro": the house number comes first.
         PatternSpec("number prefix name",
                     rf"(?<![\d.,])\d{{1,6}}(?:[ ]\d{{1,5}})?[ ]{{1,2}}(?:{_PREFIXES})"
-                    rf"(?:[ ]{{1,2}}(?:\p{{Ll}}{{1,3}}[ ])?{_CAP}){{1,4}}{_TOWN}", 0.6),
+                    rf"(?:[ ]{{1,2}}(?:\p{{Ll}}{{1,3}}[ ]){{0,2}}{_CAP}){{1,4}}{_TOWN}", 0.6),
         PatternSpec("unit", r"\b(?i:apt|apartment|suite|unit|flat|wohnung)\.?[ ]*#?\d{1,5}[A-Za-z]?\b", 0.5),
         PatternSpec("po box", r"\b(?:P\.?[ ]?O\.?[ ]?Box|PO[ ]Box|Postfach)[ ]+\d{1,6}\b", 0.6),
     ),

@@ -1,11 +1,27 @@
-"""Postal codes next to postal words (`ZIP: 94103`, `my zip code is 2200`, `PLZ 10115`, `postcode 75534-030`).
+"""Postal codes: next to a postal word (`ZIP: 94103`, `my zip code is 2200`, `PLZ 10115`, `postcode 75534-030`),
+and in the address forms that say what they are without one:
 
-A bare number is not a postal code; this recognizer only reports with a postal word within five words before it.
+- after a US state code that follows a town (`Springfield, IL 62704`, `Austin TX 78701-1234`);
+- UK and Canadian postcodes written with their space (`SW1A 1AA`, `B0J 2H0`): letters and digits in an order
+  that other codes rarely take; without the space (`SW1A1AA`) they need a postal word too.
+
+A postcode between a street and its town (`Hauptstraße 5, 10115 Berlin`) is part of the street address
+(`street_address.py`, LOCATION). A bare number is not a postal code; those need a postal word within five words
+before them.
 """
 
 from __future__ import annotations
 
 from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec
+
+US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC"
+              "|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI|AS|MP")
+# Postcode shapes of continental Europe: 10115, 1012 NX, 53-320, 394 13, 1010.
+EU_POSTCODE = r"(?:\d{5}|\d{4}(?:[ ][A-Z]{2})?|\d{2}-\d{3}|\d{3}[ ]\d{2})"
+# Royal Mail: outward code (no Q/V/X first, no I/J/Z second), space, inward code (its letters never C/I/K/M/O/V).
+_UK = r"[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2}"
+# Canada Post: letter-digit-letter space digit-letter-digit, no D/F/I/O/Q/U anywhere, no W/Z first.
+_CA = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]\d[ABCEGHJ-NPRSTV-Z]\d"
 
 SPEC = RecognizerSpec(
     name="ZipCodeRecognizer",
@@ -14,7 +30,14 @@ SPEC = RecognizerSpec(
         PatternSpec("postal code", r"(?<![\w.,-])\d{3,5}(?:[ -]\d{2,4})?(?:[ ][A-Z]{2})?(?![\w-]|[.,]\d)", 0.05),
         PatternSpec("uk or canadian postcode", r"\b[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}\b|\b[A-Z]\d[A-Z][ ]?\d[A-Z]\d\b",
                     0.1),
+        PatternSpec("us town, state zip",
+                    rf"(?<=\p{{Lu}}[\p{{L}}.'’-]*,?[ ](?:{US_STATES})[ ]{{1,2}})\d{{5}}(?:-\d{{4}})?"
+                    r"(?![\w-]|[.,]\d)", 0.6),
+        # "1TB", "2GB" after a model number ("PS4 1TB") are sizes, not inward codes.
+        PatternSpec("uk or canadian postcode with space", rf"\b(?:{_UK}|{_CA})\b(?<!\d(?:TB|GB|MB|KB))", 0.5),
     ),
-    context=("zip", "zipcode", "postal", "postcode", "plz", "postleitzahl"),
+    # Matched as substrings of the lower-cased words before the number: "postal" covers "postale" (code postal).
+    context=("zip", "zipcode", "postal", "postcode", "plz", "postleitzahl", "pincode", "postnummer", "postinumero",
+             "pocztowy"),
     case_sensitive=True,
 )
