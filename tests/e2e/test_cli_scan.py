@@ -106,3 +106,12 @@ def test_scan_calls_a_lone_listed_name_a_person_even_where_the_model_says_place(
     assert {("Rebecca", "PERSON"), ("Phoenix", "LOCATION")} <= spans
     redacted = cli("redact", "-", "--language", "en", env=env(), input=text).stdout
     assert "Why is <PERSON_1> so impulsive?" in redacted and "Phoenix" not in redacted
+
+
+def test_redact_postal_codes_and_phones_that_carry_no_label() -> None:
+    text = ("Ship it to 742 Evergreen Terrace, Springfield, IL 62704. The office is in London SW1A 1AA, the depot at "
+            "Hauptstraße 5, 10115 Berlin. Text me at 0490 75 40 81 or ring 9472 7916.")
+    redacted = cli("redact", "-", "--language", "en", env=env(), input=text).stdout
+    for value in ("Evergreen", "62704", "SW1A 1AA", "Hauptstraße", "10115", "0490 75 40 81", "9472 7916"):
+        assert value not in redacted, value
+    assert "<ZIP_CODE_1>" in redacted and "<PHONE_NUMBER_2>" in redacted

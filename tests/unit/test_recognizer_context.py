@@ -46,6 +46,7 @@ def test_phone_with_its_label_after_it(text: str, number: str) -> None:
 def test_phone_words_match_inside_longer_words() -> None:
     # Presidio matches a context word as a substring of the lower-cased word: "message" also covers "messages".
     assert {"message", "registered"} <= set(phone_context.SPEC.context)
+    assert {"text", "ring", "hotline", "voicemail"} <= set(phone_context.SPEC.context)
 
 
 def test_card_luhn_valid_confirmed_invalid_left_to_context() -> None:

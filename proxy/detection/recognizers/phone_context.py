@@ -41,8 +41,8 @@ SPEC = RecognizerSpec(
     ),
     # Matched as substrings of the lower-cased words before the number: "message" covers "messages".
     context=("phone", "telephone", "tel", "mobile", "cell", "call", "fax", "dial", "sms", "whatsapp", "reach",
-             "contact", "message", "registered", "answering", "telefon", "handy", "mobil", "rufnummer", "anrufen",
-             "erreichbar"),
+             "contact", "message", "registered", "answering", "text", "txt", "ring", "hotline", "helpline",
+             "landline", "voicemail", "telefon", "handy", "mobil", "rufnummer", "anrufen", "erreichbar"),
     validate=validate,
     confirmed_score=0.9,
 )
