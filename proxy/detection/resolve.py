@@ -9,6 +9,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 
 import regex
+import tldextract
 
 from proxy.detection.findings import Finding
 from proxy.detection.recognizers import name_lists, places
@@ -25,10 +26,47 @@ _DATE_LIKE = regex.compile(rf"\d{{1,4}}[./-]\d{{1,2}}(?:[./-]\d{{2,4}})?|\b(?:{_
                            regex.IGNORECASE)
 
 
+# Brackets, operators and `name.attribute` are code, not names: spaCy reads `dict[str`, `Match(Enum` and
+# `inspect.isfunction(handler` as people when a prompt carries source code.
+_CODE = regex.compile(r"[()\[\]{}=<>;`]|\p{Ll}\.\p{Ll}")
+# `from starlette.requests import Request`, `import { Router } from "express"`: an import line names code.
+_IMPORT_LINE = regex.compile(r"[ \t]*(?:from[ ]+[\w.]+[ ]+import[ ]+[\w., ()*]+"
+                            r"|import[ ]+[\w.*]+(?:[ ]*,[ ]*[\w.*]+)*(?:[ ]+as[ ]+\w+)?;?"
+                            r"|import[ ][^\n]*[ ]from[ ]+[\"'][^\"'\n]+[\"'];?|using[ ]+[\w.]+;)[ \t]*$",
+                            regex.MULTILINE)
+
+
+# Presidio's URL pattern takes a bare `name.tld` anywhere, even as the start of a longer word: in source code
+# `self.path` gives the "URL" `self.pa` (Panama), `match.group(` gives `match.gr`. A bare match is kept when the
+# whole dotted token is a domain under a public suffix (the bundled list; nothing is fetched), widened to that token
+# (`mycompany.company`, not `mycompany.com`); attribute access on a code receiver or followed by a call or index
+# is not a URL.
+_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+_TOKEN_TAIL = regex.compile(r"[\w-]*(?:\.[\w-]+)*")
+_CODE_RECEIVERS = frozenset({"self", "cls", "this", "super", "os", "sys", "re", "np", "pd", "json", "math"})
+
+
+def _review_bare_url(f: Finding, text: str) -> Finding | None:
+    value = text[f.start:f.end]
+    if "/" in value or ":" in value or value.lower().startswith("www.") or "@" in text[max(0, f.start - 1):f.start]:
+        return f
+    end = _TOKEN_TAIL.match(text, f.end).end()
+    token = text[f.start:end]
+    if token.split(".", 1)[0] in _CODE_RECEIVERS or text[end:end + 1] in ("(", "["):
+        return None
+    if end == f.end:
+        return f
+    if not _TLD(token).suffix:
+        return None
+    return Finding(f.field, f.start, end, f.entity_type, f.score, f.recognizer, f.language)
+
+
 def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding]:
     """Remove findings that are wrong by construction, whatever the recognizer said.
 
     - people, places and groups without a letter ("09/27" as PERSON);
+    - the model's people, places and groups that hold code (brackets, operators, `a.b`) or sit on an import line;
+    - bare "URLs" that are code or the start of a longer word (`self.path`, `match.group(`, see `_review_bare_url`);
     - spaCy DATE_TIMEs that name no calendar day or year: relative phrases ("the weekend", "a year") and bare
       digit groups, which on the dev sets were house numbers, postcodes, phone fragments and ages.
     """
@@ -39,8 +77,15 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
             continue
         if f.entity_type in _NAMED and not any(ch.isalpha() for ch in value):
             continue
+        if f.entity_type in _NAMED and f.recognizer == "SpacyRecognizer" and (
+                _CODE.search(value) or _IMPORT_LINE.match(text, text.rfind("\n", 0, f.start) + 1)):
+            continue
         if f.entity_type == "DATE_TIME" and f.recognizer == "SpacyRecognizer" and not _DATE_LIKE.search(value):
             continue
+        if f.entity_type == "URL" and f.recognizer == "UrlRecognizer":
+            f = _review_bare_url(f, text)
+            if f is None:
+                continue
         kept.append(f)
     return kept
 
@@ -107,11 +152,26 @@ _NAME_TOKEN = regex.compile(r"[\p{Lu}][\p{L}'’-]{2,}")
 _NOT_NAMES = frozenset({"The", "And", "Mr", "Mrs", "Ms", "Dr", "Prof", "Herr", "Frau", "Sir", "Von", "Van", "Der"})
 
 
+_NAME_SHAPE = regex.compile(r"[\p{Lu}][\p{L}'’.-]*(?:[ ][\p{Lu}][\p{L}'’.-]*)*")
+
+
+def _mention_names_someone(word: str) -> bool:
+    """A mention worth searching for again: a whole name, or one word that is a listed name or no ordinary word.
+    "Westgård", "Baker" and "Joakim Westgård" are; "Request", "Sequence" and "None" (spaCy's guesses on code)
+    are not, so one wrong guess does not spread over a whole file."""
+    if " " in word:
+        return True
+    return (word in name_lists.FIRST_NAMES or word in name_lists.LAST_NAMES
+            or not name_lists.is_english_word(word, plurals=True))
+
+
 def propagate_names(findings: list[Finding], text: str) -> list[Finding]:
     """Add the other mentions of a found person: "Joakim Westgård … starring Westgård".
 
-    Each capitalised word of a PERSON span, and the span itself, is searched again as a whole word; new mentions
-    get the finding's score capped at 0.75 and recognizer `NamePropagation`. Overlaps are resolved afterwards.
+    Each capitalised word of a PERSON span, and the span itself when it is several capitalised words, is searched
+    again as a whole word (single ordinary words only when they are listed names, see `_mention_names_someone`),
+    and so is a lower-case span that is a listed name ("brett"); new mentions get the finding's score capped at
+    0.75 and recognizer `NamePropagation`. Overlaps are resolved afterwards.
     """
     persons = [f for f in findings if f.entity_type == "PERSON"]
     if not persons:
@@ -120,9 +180,12 @@ def propagate_names(findings: list[Finding], text: str) -> list[Finding]:
     sources: dict[str, Finding] = {}
     for f in persons:
         value = text[f.start:f.end]
-        for word in [value, *(m.group() for m in _NAME_TOKEN.finditer(value))]:
+        words = [m.group() for m in _NAME_TOKEN.finditer(value)]
+        mentions = ([value] if (_NAME_SHAPE.fullmatch(value) and len(words) > 1) or _is_listed_name(value) else [])
+        mentions += words
+        for word in mentions:
             word = word.removesuffix("'s").removesuffix("’s")
-            if len(word) >= 3 and word not in _NOT_NAMES:
+            if len(word) >= 3 and word not in _NOT_NAMES and _mention_names_someone(word):
                 sources.setdefault(word, f)
     if not sources:
         return findings

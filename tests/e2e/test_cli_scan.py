@@ -115,3 +115,23 @@ def test_redact_postal_codes_and_phones_that_carry_no_label() -> None:
     for value in ("Evergreen", "62704", "SW1A 1AA", "Hauptstraße", "10115", "0490 75 40 81", "9472 7916"):
         assert value not in redacted, value
     assert "<ZIP_CODE_1>" in redacted and "<PHONE_NUMBER_2>" in redacted
+
+
+CODE = '''from starlette.requests import Request
+
+
+class Route:
+    def __init__(self, path: str, app: ASGIApp | None = None, routes: Sequence[BaseRoute] | None = None) -> None:
+        self.path = path
+        self.name = get_name(app) if name is None else name
+        match = self.path_regex.match(scope["path"])
+        return match.group(1), inspect.isfunction(self.app)
+'''
+
+
+def test_redact_leaves_source_code_alone_but_not_the_secrets_in_it() -> None:
+    # Code is common LLM traffic: identifiers read as names or domains would reach the model as placeholders.
+    secret = "# owner: Joakim Westgård <joakim.westgard@example.org>\n"
+    redacted = cli("redact", "-", "--language", "en", env=env(), input=secret + CODE).stdout
+    assert redacted.endswith(CODE) or redacted.rstrip("\n").endswith(CODE.rstrip("\n")), redacted
+    assert "Joakim" not in redacted and "joakim.westgard" not in redacted

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from proxy.detection.findings import Finding
 from proxy.detection.resolve import (
     allow_list_regions,
@@ -57,6 +59,48 @@ def test_allow_list_covers_inner_findings() -> None:
 
 def test_allow_list_matches_whole_values_only() -> None:
     assert allow_list_regions("Acme Analytics GmbH and Acme Analyticsx", ["Acme Analytics"]) == [(0, 14)]
+
+
+def test_model_names_holding_code_are_dropped() -> None:
+    text = "param_convertors: dict[str, Convertor]\nclass Match(Enum):\nif inspect.isfunction(handler): Ann Lee"
+    spans = [(text.index(v), text.index(v) + len(v)) for v in ("dict[str", "Match(Enum", "inspect.isfunction(handler",
+                                                                "Ann Lee")]
+    kept = drop_false_positives([f(s, e, "PERSON", 0.85, "SpacyRecognizer") for s, e in spans], text)
+    assert [text[x.start:x.end] for x in kept] == ["Ann Lee"]
+    # On an import line the model's "names" are modules and classes; in prose starting with "using" they are not.
+    text = "from starlette.requests import Request\nusing the car, Ann Lee left"
+    kept = drop_false_positives([f(31, 38, "PERSON", 0.85, "SpacyRecognizer"),
+                                 f(text.index("Ann"), len(text) - 5, "PERSON", 0.85, "SpacyRecognizer")], text)
+    assert [text[x.start:x.end] for x in kept] == ["Ann Lee"]
+    # Other recognizers' places may hold brackets: "Halle (Saale)".
+    text = "nach Halle (Saale)"
+    assert len(drop_false_positives([f(5, 18, "LOCATION", 0.6, "PlaceNameRecognizer")], text)) == 1
+
+
+@pytest.mark.parametrize(("text", "value", "expected"), [
+    ("visit example.com today", "example.com", "example.com"),
+    ("see mycompany.com", "mycompany.com", "mycompany.com"),
+    ("see mycompany.company now", "mycompany.com", "mycompany.company"),  # widened to the whole domain
+    ("p = self.path", "self.pa", None),  # the start of a longer word, no public suffix
+    ("if self.app is None", "self.app", None),  # attribute access on a code receiver
+    ("m = match.group(1)", "match.gr", None),
+    ("x = cfg.name(1)", "cfg.name", None),  # a call
+    ("go to https://self.app/x", "https://self.app/x", "https://self.app/x"),  # a scheme: always a URL
+])
+def test_bare_urls_in_code_are_reviewed(text: str, value: str, expected: str | None) -> None:
+    start = text.index(value)
+    kept = drop_false_positives([f(start, start + len(value), "URL", 0.5, "UrlRecognizer")], text)
+    assert [text[x.start:x.end] for x in kept] == ([expected] if expected else [])
+
+
+def test_propagation_skips_ordinary_words() -> None:
+    # spaCy's guess "Request" on code does not spread; a listed surname that is also a word ("Baker") does.
+    text = "from x import Request\nRequest(scope)\nAsk Tom Baker. Baker said no."
+    person = text.index("Tom Baker")
+    out = propagate_names([f(14, 21, "PERSON", 0.85), f(person, person + 9, "PERSON", 0.85)], text)
+    added = sorted((x.start, text[x.start:x.end]) for x in out if x.recognizer == "NamePropagation")
+    assert [value for _, value in added] == ["Tom Baker", "Baker"]
+    assert added[-1][0] == text.index("Baker said")
 
 
 def test_propagate_person_mentions() -> None:

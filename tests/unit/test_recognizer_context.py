@@ -94,7 +94,8 @@ def test_person_after_cue(text: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["my name is not important", "the doctor said so", "Herr der Ringe",
-                                  "it is called a day"])
+                                  "it is called a day", "x = get_name(e) if name is None else name",
+                                  "assert name is True"])
 def test_person_cue_without_a_capitalised_name(text: str) -> None:
     assert person_cue.SPEC.matches(text) == []
 

@@ -65,6 +65,22 @@ def test_chat_speakers_need_two_of_them() -> None:
     assert _found(name_fields.SPEC, "Ubul: What a wife.") == []
 
 
+@pytest.mark.parametrize("text", [
+    "    app: ASGIApp | None = None,\n    routes: Sequence[BaseRoute] | None = None,\n    func: Callable",
+    "Resources:\n  BucketName: my-bucket\n  AccessControl: Private\n",
+    "maxRetries: 3\nbaseUrl: http://x\n",
+])
+def test_code_and_yaml_keys_are_no_chat_speakers(text: str) -> None:
+    assert _found(name_fields.SPEC, text) == []
+
+
+def test_plural_of_an_ordinary_word_is_ordinary_only_when_asked() -> None:
+    assert name_lists.is_english_word("Headers", plurals=True) and name_lists.is_english_word("routes", plurals=True)
+    assert not name_lists.is_english_word("Headers")  # the name rules: "Busta Rhymes" stays two unknown words
+    for surname in ("Daniels", "Peters", "Ellis"):  # listed names are never read as plurals
+        assert not name_lists.is_english_word(surname, plurals=True)
+
+
 @pytest.mark.parametrize("text", ["To: Sales Team\nNote: call back\nSummary: none", "Work Experience\n\nNurse",
                                   "I'm going home now", "my name is not important", "Question: why?\nAnswer: so"])
 def test_layout_cues_without_a_name(text: str) -> None:

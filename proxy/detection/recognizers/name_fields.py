@@ -4,7 +4,8 @@ labels, and a name standing alone on the first line of a block (a CV, a signatur
 - `Name: Iva D. Grusová`, `Directed by: …`, `Patient: …`, `Bill to: …` at the start of a line;
 - `my name is vitoria`, `What's your last name? Boyle`, `her maiden name is nyberg` (lower-case allowed here, since
   the cue says a name follows);
-- `Ubul: What a wife.` at the start of a line, when at least two different speakers talk in the text;
+- `Ubul: What a wife.` at the start of a line, when at least two different speakers talk in the text (a label is
+  capitalised and no camel-case identifier, so `app: ASGIApp` and `BucketName:` in code and YAML are none);
 - `Einojuhani Pyysalo` alone on the first line of the text or after a blank line.
 
 Each word of the value must look like a name: an initial, a name from the lists in `name_lists.py`, or no ordinary
@@ -77,6 +78,21 @@ def _span(m: regex.Match[str], value: str, n: int) -> tuple[int, int]:
     return start, end - 1 if value[end - start - 1:end - start] == "." and len(words[-1]) > 2 else end
 
 
+# "BucketName:", "maxRetries:": a capital inside a word marks an identifier (YAML keys, type annotations), unless the
+# word is a listed name (McDonald, DeShawn).
+_INNER_CAPITAL = regex.compile(r"\p{Ll}\p{Lu}")
+
+
+def _speaker(label: str) -> bool:
+    """A chat speaker label is a capitalised name ("Ubul:", "Nicole Smith:"); "app:", "routes:", "func:" in code,
+    and camel-case keys, are not."""
+    words = label.split(" ")
+    if not label[:1].isupper() or any(_INNER_CAPITAL.search(w) and w not in FIRST_NAMES and w not in LAST_NAMES
+                                      for w in words):
+        return False
+    return _names(label) == len(words)
+
+
 def find_names(text: str) -> list[SpanMatch]:
     """Name spans announced by the layout of `text` (see the module docstring)."""
     found = []
@@ -86,7 +102,7 @@ def find_names(text: str) -> list[SpanMatch]:
             n = _names(m.group(1), min_words=min_words, strict=pattern is not _CUE)
             if n and (pattern is not _ALONE or m.group(1).count(" ") + 1 == n):
                 found.append(SpanMatch(*_span(m, m.group(1), n), score, label))
-    speakers = [m for m in _SPEAKER.finditer(text) if _names(m.group(1)) == m.group(1).count(" ") + 1]
+    speakers = [m for m in _SPEAKER.finditer(text) if _speaker(m.group(1))]
     if len({m.group(1).lower() for m in speakers}) >= 2:
         found.extend(SpanMatch(m.start(1), m.end(1), SPEAKER, "chat speaker") for m in speakers)
     return found

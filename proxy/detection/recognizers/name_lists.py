@@ -75,9 +75,27 @@ ENGLISH_WORDS = frozenset({*_wordnet_lemmas(), *EN_STOP_WORDS,
 GERMAN_WORDS = frozenset({*DE_STOP_WORDS, *(w.lower() for w in faker.providers.lorem.de_DE.Provider.word_list)})
 
 
-def is_english_word(word: str) -> bool:
-    """`word` (any case) is an ordinary English word."""
-    return word.lower() in ENGLISH_WORDS
+def _plural_stems(lower: str) -> tuple[str, ...]:
+    if lower.endswith("ies"):
+        return (lower[:-3] + "y",)
+    if lower.endswith("es"):
+        return (lower[:-2], lower[:-1])
+    if lower.endswith("s") and not lower.endswith("ss"):
+        return (lower[:-1],)
+    return ()
+
+
+def is_english_word(word: str, *, plurals: bool = False) -> bool:
+    """`word` (any case) is an ordinary English word. With `plurals`, so is the plural of one ("Headers",
+    "routes": WordNet lists lemmas only), unless it is a listed first or last name (Daniels, Peters, Ellis).
+    The name rules keep plurals off: "Busta Rhymes" is two unknown words there, and a name."""
+    lower = word.lower()
+    if lower in ENGLISH_WORDS:
+        return True
+    stems = _plural_stems(lower) if plurals else ()
+    if not stems or word.title() in FIRST_NAMES or word.title() in LAST_NAMES:
+        return False
+    return any(stem in ENGLISH_WORDS for stem in stems)
 
 
 def is_first_name(word: str) -> bool:

@@ -16,7 +16,9 @@ _CUES = (r"my name is|my name's|name is|call me|calls me|named|is called|was cal
          r"|mr\.?|mrs\.?|ms\.?|miss|mx\.?|dr\.?|prof\.?|sir|madam|herr|herrn|frau")
 
 # A title after a title ("Prof. Dr. Hacker") is not the name.
-_NOT_A_TITLE = r"(?!(?i:dr|prof|mr|mrs|ms|mx|herr|herrn|frau|sir|med|dipl|ing)\b)"
+# Nor are code literals: "if name is None", "name is Null".
+_NOT_A_TITLE = (r"(?!(?i:dr|prof|mr|mrs|ms|mx|herr|herrn|frau|sir|med|dipl|ing)\b)"
+                r"(?!(?:None|True|False|Null|NULL|Nil|NaN|Undefined|Nothing|Empty)\b)")
 
 SPEC = RecognizerSpec(
     name="PersonCueRecognizer",
