@@ -120,10 +120,11 @@ def score(records: list[dict], findings_by_id: dict[str, list[dict]], annotated:
     return res
 
 
-def run_scan(path: Path, baseline: bool, processes: int, policies: Path | None) -> tuple[dict[str, list[dict]], float]:
+def run_scan(path: Path, baseline: bool, processes: int, policies: Path | None,
+             extra: tuple[str, ...] = ()) -> tuple[dict[str, list[dict]], float]:
     """`govproxy scan` over a JSONL file; findings per record id and the wall time."""
     cmd = [str(Path(sys.executable).parent / "govproxy"), "scan", str(path), "--format", "jsonl", "--input", "jsonl",
-           "--processes", str(processes)]
+           "--processes", str(processes), *extra]
     if policies is not None:
         cmd += ["--policies", str(policies)]
     if baseline:

@@ -28,7 +28,17 @@ _DATE_LIKE = regex.compile(rf"\d{{1,4}}[./-]\d{{1,2}}(?:[./-]\d{{2,4}})?|\b(?:{_
 
 # Brackets, operators and `name.attribute` are code, not names: spaCy reads `dict[str`, `Match(Enum` and
 # `inspect.isfunction(handler` as people when a prompt carries source code.
-_CODE = regex.compile(r"[()\[\]{}=<>;`]|\p{Ll}\.\p{Ll}")
+_CODE = regex.compile(r"[()\[\]{}=<>;`_]|\p{Ll}\.\p{Ll}")
+_HUMPS = regex.compile(r"\p{Lu}?\p{Ll}+|\p{Lu}+(?!\p{Ll})")
+
+
+def _identifier(value: str) -> bool:
+    """`HeaderTypes`, `SessionTransactionOrigin`: one camel-case word made of ordinary words is a class name.
+    `McDonald`, `LeBron`, `DeShawn` are not (their parts are no ordinary words)."""
+    if " " in value or not regex.search(r"\p{Ll}\p{Lu}", value):
+        return False
+    parts = _HUMPS.findall(value)
+    return "".join(parts) == value and all(name_lists.is_english_word(p, plurals=True) for p in parts)
 # `from starlette.requests import Request`, `import { Router } from "express"`: an import line names code.
 _IMPORT_LINE = regex.compile(r"[ \t]*(?:from[ ]+[\w.]+[ ]+import[ ]+[\w., ()*]+"
                             r"|import[ ]+[\w.*]+(?:[ ]*,[ ]*[\w.*]+)*(?:[ ]+as[ ]+\w+)?;?"
@@ -65,7 +75,8 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
     """Remove findings that are wrong by construction, whatever the recognizer said.
 
     - people, places and groups without a letter ("09/27" as PERSON);
-    - the model's people, places and groups that hold code (brackets, operators, `a.b`) or sit on an import line;
+    - the model's people, places and groups that hold code (brackets, operators, `a.b`, `_`), are a camel-case
+      word made of ordinary words (`HeaderTypes`) or sit on an import line;
     - bare "URLs" that are code or the start of a longer word (`self.path`, `match.group(`, see `_review_bare_url`);
     - spaCy DATE_TIMEs that name no calendar day or year: relative phrases ("the weekend", "a year") and bare
       digit groups, which on the dev sets were house numbers, postcodes, phone fragments and ages.
@@ -78,7 +89,8 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
         if f.entity_type in _NAMED and not any(ch.isalpha() for ch in value):
             continue
         if f.entity_type in _NAMED and f.recognizer == "SpacyRecognizer" and (
-                _CODE.search(value) or _IMPORT_LINE.match(text, text.rfind("\n", 0, f.start) + 1)):
+                _CODE.search(value) or _identifier(value)
+                or _IMPORT_LINE.match(text, text.rfind("\n", 0, f.start) + 1)):
             continue
         if f.entity_type == "DATE_TIME" and f.recognizer == "SpacyRecognizer" and not _DATE_LIKE.search(value):
             continue
