@@ -164,9 +164,6 @@ _NAME_TOKEN = regex.compile(r"[\p{Lu}][\p{L}'’-]{2,}")
 _NOT_NAMES = frozenset({"The", "And", "Mr", "Mrs", "Ms", "Dr", "Prof", "Herr", "Frau", "Sir", "Von", "Van", "Der"})
 
 
-_NAME_SHAPE = regex.compile(r"[\p{Lu}][\p{L}'’.-]*(?:[ ][\p{Lu}][\p{L}'’.-]*)*")
-
-
 def _mention_names_someone(word: str) -> bool:
     """A mention worth searching for again: a whole name, or one word that is a listed name or no ordinary word.
     "Westgård", "Baker" and "Joakim Westgård" are; "Request", "Sequence" and "None" (spaCy's guesses on code)
@@ -180,10 +177,10 @@ def _mention_names_someone(word: str) -> bool:
 def propagate_names(findings: list[Finding], text: str) -> list[Finding]:
     """Add the other mentions of a found person: "Joakim Westgård … starring Westgård".
 
-    Each capitalised word of a PERSON span, and the span itself when it is several capitalised words, is searched
-    again as a whole word (single ordinary words only when they are listed names, see `_mention_names_someone`),
-    and so is a lower-case span that is a listed name ("brett"); new mentions get the finding's score capped at
-    0.75 and recognizer `NamePropagation`. Overlaps are resolved afterwards.
+    The span itself and each capitalised word of it are searched again as whole words, except a single capitalised
+    ordinary word that is no listed name ("Router", "Request": the model's guesses on code, which would otherwise
+    spread over a whole file; see `_mention_names_someone`). New mentions get the finding's score capped at 0.75
+    and recognizer `NamePropagation`. Overlaps are resolved afterwards.
     """
     persons = [f for f in findings if f.entity_type == "PERSON"]
     if not persons:
@@ -193,11 +190,10 @@ def propagate_names(findings: list[Finding], text: str) -> list[Finding]:
     for f in persons:
         value = text[f.start:f.end]
         words = [m.group() for m in _NAME_TOKEN.finditer(value)]
-        mentions = ([value] if (_NAME_SHAPE.fullmatch(value) and len(words) > 1) or _is_listed_name(value) else [])
-        mentions += words
-        for word in mentions:
+        for word in [value, *words]:
             word = word.removesuffix("'s").removesuffix("’s")
-            if len(word) >= 3 and word not in _NOT_NAMES and _mention_names_someone(word):
+            if len(word) >= 3 and word not in _NOT_NAMES and (
+                    (word == value and not value.istitle()) or _mention_names_someone(word)):
                 sources.setdefault(word, f)
     if not sources:
         return findings

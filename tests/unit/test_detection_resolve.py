@@ -107,6 +107,10 @@ def test_propagation_skips_ordinary_words() -> None:
     added = sorted((x.start, text[x.start:x.end]) for x in out if x.recognizer == "NamePropagation")
     assert [value for _, value in added] == ["Tom Baker", "Baker"]
     assert added[-1][0] == text.index("Baker said")
+    # A whole span spreads as it is, lower case too: chat writes names in lower case.
+    text = "the reporter asked trump; trump said no"
+    out = propagate_names([f(19, 24, "PERSON", 0.85)], text)
+    assert [x.start for x in out if x.recognizer == "NamePropagation"] == [19, 26]
 
 
 def test_propagate_person_mentions() -> None:
