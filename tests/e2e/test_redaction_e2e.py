@@ -104,6 +104,26 @@ def test_pseudonyms_are_stable_across_turns(redacting: Proxy, upstreams: Upstrea
     assert leaked(upstreams.external.recorder.dump()) == []
 
 
+CODE = """from starlette.requests import Request
+
+
+class Route:
+    def __init__(self, path: str, app: ASGIApp | None = None, routes: Sequence[BaseRoute] | None = None) -> None:
+        self.path = path
+        self.name = get_name(app) if name is None else name
+        return match.group(1), inspect.isfunction(self.app)
+"""
+
+
+def test_code_reaches_the_model_as_written_but_its_secrets_do_not(redacting: Proxy, upstreams: Upstreams) -> None:
+    prompt = f"Why does this fail?\n# maintainer: {CANARIES['EMAIL_ADDRESS']}\n{CODE}"
+    out = client(redacting).chat.completions.create(model="external-chat",
+                                                    messages=[{"role": "user", "content": prompt}])
+    sent = upstreams.external.recorder.all()[-1]["body"]["messages"][0]["content"]
+    assert sent == f"Why does this fail?\n# maintainer: <EMAIL_ADDRESS_1>\n{CODE}"
+    assert out.choices[0].message.content == f"echo: {prompt}"
+
+
 def test_unissued_lookalike_placeholders_stay(redacting: Proxy) -> None:
     text = f"Keep <PERSON_7> and <EMAIL_ADDRESS_9> but hide {CANARIES['PERSON']}"
     out = client(redacting).chat.completions.create(model="external-chat",
