@@ -26,7 +26,7 @@ _DATE_LIKE = regex.compile(rf"\d{{1,4}}[./-]\d{{1,2}}(?:[./-]\d{{2,4}})?|\b(?:{_
                            regex.IGNORECASE)
 
 
-# Brackets, operators and `name.attribute` are code, not names: spaCy reads `dict[str`, `Match(Enum` and
+# Brackets, operators, underscores and `name.attribute` are code, not names: spaCy reads `dict[str`, `Match(Enum` and
 # `inspect.isfunction(handler` as people when a prompt carries source code.
 _CODE = regex.compile(r"[()\[\]{}=<>;`_]|\p{Ll}\.\p{Ll}")
 _HUMPS = regex.compile(r"\p{Lu}?\p{Ll}+|\p{Lu}+(?!\p{Ll})")
@@ -39,6 +39,8 @@ def _identifier(value: str) -> bool:
         return False
     parts = _HUMPS.findall(value)
     return "".join(parts) == value and all(name_lists.is_english_word(p, plurals=True) for p in parts)
+
+
 # `from starlette.requests import Request`, `import { Router } from "express"`: an import line names code.
 _IMPORT_LINE = regex.compile(r"[ \t]*(?:from[ ]+[\w.]+[ ]+import[ ]+[\w., ()*]+"
                             r"|import[ ]+[\w.*]+(?:[ ]*,[ ]*[\w.*]+)*(?:[ ]+as[ ]+\w+)?;?"
@@ -120,7 +122,8 @@ def _is_place(value: str, words: list[str]) -> bool:
 
 
 def _is_listed_name(word: str) -> bool:
-    return word.title() in name_lists.FIRST_NAMES or word.title() in name_lists.LAST_NAMES
+    """`word` as written or capitalised ("brett", "BRETT") is in the first or last name lists."""
+    return any(w in name_lists.FIRST_NAMES or w in name_lists.LAST_NAMES for w in (word, word.title()))
 
 
 def review_model_names(findings: Iterable[Finding], text: str) -> list[Finding]:
@@ -168,10 +171,7 @@ def _mention_names_someone(word: str) -> bool:
     """A mention worth searching for again: a whole name, or one word that is a listed name or no ordinary word.
     "Westgård", "Baker" and "Joakim Westgård" are; "Request", "Sequence" and "None" (spaCy's guesses on code)
     are not, so one wrong guess does not spread over a whole file."""
-    if " " in word:
-        return True
-    return (word in name_lists.FIRST_NAMES or word in name_lists.LAST_NAMES
-            or not name_lists.is_english_word(word, plurals=True))
+    return " " in word or _is_listed_name(word) or not name_lists.is_english_word(word, plurals=True)
 
 
 def propagate_names(findings: list[Finding], text: str) -> list[Finding]:
