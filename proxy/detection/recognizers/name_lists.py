@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
+from types import ModuleType
 
 import faker.providers.address
 import faker.providers.lorem.de_DE
@@ -33,15 +35,20 @@ _NAME_FIELDS = {"first": ("first_names", "first_names_male", "first_names_female
                 "last": ("last_names", "last_romanized_names")}
 
 
-def _faker_names(kind: str) -> frozenset[str]:
-    names: set[str] = set()
-    for module in pkgutil.iter_modules(faker.providers.person.__path__):
-        provider = importlib.import_module(f"faker.providers.person.{module.name}").Provider
-        for field in _NAME_FIELDS[kind]:
+def _faker_values(package: ModuleType, fields: tuple[str, ...], keep: Callable[[object], bool]) -> frozenset[str]:
+    """The values of `fields` on the `Provider` of every locale module in a Faker provider package."""
+    found: set[str] = set()
+    for module in pkgutil.iter_modules(package.__path__):
+        provider = importlib.import_module(f"{package.__name__}.{module.name}").Provider
+        for field in fields:
             values = vars(provider).get(field)  # some locales define these as properties: skipped
             if isinstance(values, (list, tuple, dict, set, frozenset)):
-                names.update(v for v in values if _LATIN_NAME.match(v))
-    return frozenset(names)
+                found.update(v for v in values if keep(v))
+    return frozenset(found)
+
+
+def _faker_names(kind: str) -> frozenset[str]:
+    return _faker_values(faker.providers.person, _NAME_FIELDS[kind], lambda v: bool(_LATIN_NAME.match(v)))
 
 
 _PLACE_FIELDS = ("countries", "cities", "states", "provinces", "regions", "city_names", "real_city_names",
@@ -49,14 +56,7 @@ _PLACE_FIELDS = ("countries", "cities", "states", "provinces", "regions", "city_
 
 
 def _faker_places() -> frozenset[str]:
-    places: set[str] = set()
-    for module in pkgutil.iter_modules(faker.providers.address.__path__):
-        provider = importlib.import_module(f"faker.providers.address.{module.name}").Provider
-        for field in _PLACE_FIELDS:
-            values = vars(provider).get(field)
-            if isinstance(values, (list, tuple, dict, set, frozenset)):
-                places.update(v for v in values if isinstance(v, str) and "{" not in v)
-    return frozenset(places)
+    return _faker_values(faker.providers.address, _PLACE_FIELDS, lambda v: isinstance(v, str) and "{" not in v)
 
 
 def _wordnet_lemmas() -> frozenset[str]:
