@@ -32,10 +32,16 @@ _CODE = regex.compile(r"[()\[\]{}=<>;`_]|\p{Ll}\.\p{Ll}")
 _HUMPS = regex.compile(r"\p{Lu}?\p{Ll}+|\p{Lu}+(?!\p{Ll})")
 
 
+_NAME_PREFIX = regex.compile(r"(?:Mc|Mac|Van|Von|Le|La|De|Di|Da|Du|Fitz|St)\p{Lu}")
+
+
 def _identifier(value: str) -> bool:
     """`HeaderTypes`, `SessionTransactionOrigin`: one camel-case word made of ordinary words is a class name.
-    `McDonald`, `LeBron`, `DeShawn` are not (their parts are no ordinary words)."""
-    if " " in value or not regex.search(r"\p{Ll}\p{Lu}", value):
+    Listed names (MacArthur, LeBlanc), surnames with a prefix (VanHorn) and names whose parts are no ordinary words
+    (LeBron, DeShawn) are not."""
+    if " " in value or not regex.search(r"\p{Ll}\p{Lu}", value) or _NAME_PREFIX.match(value):
+        return False
+    if _is_listed_name(value):
         return False
     parts = _HUMPS.findall(value)
     return "".join(parts) == value and all(name_lists.is_english_word(p, plurals=True) for p in parts)

@@ -73,11 +73,12 @@ def test_model_names_holding_code_are_dropped() -> None:
                                  f(text.index("Ann"), len(text) - 5, "PERSON", 0.85, "SpacyRecognizer")], text)
     assert [text[x.start:x.end] for x in kept] == ["Ann Lee"]
     # Identifiers: snake case, camel case made of ordinary words; camel-case names stay.
-    text = "USE_CLIENT_DEFAULT or HeaderTypes or SessionTransactionOrigin; ask McDonald"
-    spans = [(text.index(v), text.index(v) + len(v)) for v in ("USE_CLIENT_DEFAULT", "HeaderTypes",
-                                                                "SessionTransactionOrigin", "McDonald")]
+    text = "USE_CLIENT_DEFAULT or HeaderTypes or SessionTransactionOrigin; ask McDonald, MacArthur, LeBlanc, VanHorn"
+    values = ("USE_CLIENT_DEFAULT", "HeaderTypes", "SessionTransactionOrigin", "McDonald", "MacArthur", "LeBlanc",
+              "VanHorn")
+    spans = [(text.index(v), text.index(v) + len(v)) for v in values]
     kept = drop_false_positives([f(s, e, "PERSON", 0.85, "SpacyRecognizer") for s, e in spans], text)
-    assert [text[x.start:x.end] for x in kept] == ["McDonald"]
+    assert [text[x.start:x.end] for x in kept] == ["McDonald", "MacArthur", "LeBlanc", "VanHorn"]
     # Other recognizers' places may hold brackets: "Halle (Saale)".
     text = "nach Halle (Saale)"
     assert len(drop_false_positives([f(5, 18, "LOCATION", 0.6, "PlaceNameRecognizer")], text)) == 1
