@@ -135,3 +135,10 @@ def test_redact_leaves_source_code_alone_but_not_the_secrets_in_it() -> None:
     redacted = cli("redact", "-", "--language", "en", env=env(), input=secret + CODE).stdout
     assert redacted.endswith(CODE) or redacted.rstrip("\n").endswith(CODE.rstrip("\n")), redacted
     assert "Joakim" not in redacted and "joakim.westgard" not in redacted
+
+
+def test_scan_finds_places_written_in_lower_case_or_as_state_codes() -> None:
+    text = "i live in the nederlands but not in amsterdam, my brother lives in NJ"
+    [item] = json.loads(cli("scan", "-", "--format", "json", "--language", "en", env=env(), input=text).stdout)
+    assert {(text[f["start"]:f["end"]], f["entity_type"]) for f in item["findings"]} >= {
+        ("amsterdam", "LOCATION"), ("NJ", "LOCATION")}

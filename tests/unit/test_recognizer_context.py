@@ -10,6 +10,7 @@ from proxy.detection.recognizers import (
     first_names,
     person_cue,
     phone_context,
+    place_cue,
     places,
     street_address,
     zip_code,
@@ -178,3 +179,21 @@ def test_numbered_international_address_is_english_only_and_not_a_citation() -> 
     for text in ["1 BvR 383", "§ 14 Abs. 2", "1 Satz 2", "Windows 10 Pro 2", "see 3 Chapter 4", "§ 124 Abs 2, Nr. 3",
                  "2 Halbs 2", "§ 240 Abs 1"]:
         assert spec.matches(text) == []
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("i live in the nederlands but not in amsterdam", "amsterdam"),
+    ("when you two come to philippines ?", "philippines"),
+    ("we moved to new zealand last year", "new zealand"),
+    ("Damn so you we're in WI ? Thats where", "WI"),
+    ("from georgia with love", "georgia"),
+])
+def test_lower_case_places_and_state_codes_after_a_preposition(text: str, place: str) -> None:
+    assert [text[m.start:m.end] for m in place_cue.LOWER_SPEC.matches(text)] == [place]
+    assert place_cue.LOWER_SPEC.languages == ("en",)
+
+
+@pytest.mark.parametrize("text", ["for x in items: print(x)", "talk to sofia", "in time", "born in jersey",
+                                  "in best shape", "for i in range(10)", "we are in OR and OK", "in CAPS"])
+def test_lower_case_words_after_a_preposition_that_are_no_places(text: str) -> None:
+    assert place_cue.LOWER_SPEC.matches(text) == []
