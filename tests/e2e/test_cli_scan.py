@@ -80,10 +80,11 @@ def test_redact_with_mask_strategy() -> None:
 
 
 def test_scan_finds_names_the_model_misses() -> None:
-    text = "Name:    Iva D. Grusová\nMaybe it's under Miklós Hajdu.\nUbul: What a wife.\nNicole: Remember me?"
+    text = ("Name:    Iva D. Grusová\nMaybe it's under Miklós Hajdu.\nUbul: What a wife.\nNicole: Remember me?\n"
+            "Thanks Michter for the video")
     out = json.loads(cli("scan", "-", "--language", "en", "--format", "json", env=env(), input=text).stdout)
     people = {text[f["start"]:f["end"]] for f in out[0]["findings"] if f["entity_type"] == "PERSON"}
-    assert {"Iva D. Grusová", "Miklós Hajdu", "Ubul", "Nicole"} <= people
+    assert {"Iva D. Grusová", "Miklós Hajdu", "Ubul", "Nicole", "Michter"} <= people
 
 
 ADDRESS_BLOCK = "4844 Søndergade 52\n Apt. 656\n Brønderslev\n\n Denmark 35018"

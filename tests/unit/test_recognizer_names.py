@@ -55,6 +55,10 @@ def test_german_text_needs_a_first_name() -> None:
     ("my name is borna jerković but everyone calls me borna", "borna jerković"),
     ("Einojuhani Pyysalo\n\nLocal transit bus driver", "Einojuhani Pyysalo"),
     ("> \n> Mijail C Adomo\n> Asc Partners", "Mijail C Adomo"),
+    ("Thanks Amber for the video", "Amber"),  # a listed first name, though also a word
+    ("Hi Michter, we are interested", "Michter"),  # no ordinary word
+    ("Thank you Hendo for what you did", "Hendo"),
+    ("Hi Joakim Westgård, thanks", "Joakim Westgård"),
 ])
 def test_names_announced_by_layout(text: str, name: str) -> None:
     assert name in _found(name_fields.SPEC, text)
@@ -82,6 +86,7 @@ def test_plural_of_an_ordinary_word_is_ordinary_only_when_asked() -> None:
 
 
 @pytest.mark.parametrize("text", ["To: Sales Team\nNote: call back\nSummary: none", "Work Experience\n\nNurse",
-                                  "I'm going home now", "my name is not important", "Question: why?\nAnswer: so"])
+                                  "I'm going home now", "my name is not important", "Question: why?\nAnswer: so",
+                                  "Hi there", "Hello World", "Hi Team,", "Dear Sir", "Thanks again", "hey tanner"])
 def test_layout_cues_without_a_name(text: str) -> None:
     assert _found(name_fields.SPEC, text) == []

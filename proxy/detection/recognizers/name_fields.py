@@ -6,7 +6,8 @@ labels, and a name standing alone on the first line of a block (a CV, a signatur
   the cue says a name follows);
 - `Ubul: What a wife.` at the start of a line, when at least two different speakers talk in the text (a label is
   capitalised and no camel-case identifier, so `app: ASGIApp` and `BucketName:` in code and YAML are none);
-- `Einojuhani Pyysalo` alone on the first line of the text or after a blank line.
+- `Einojuhani Pyysalo` alone on the first line of the text or after a blank line;
+- `Thanks Amber`, `Hi Michter,`, `bye gaby`: the words after a greeting, thanks or farewell (see `_addressed`).
 
 Each word of the value must look like a name: an initial, a name from the lists in `name_lists.py`, or no ordinary
 English word, so `To: Sales Team`, `Note: …` and a heading like `Work Experience` are not names. English text only
@@ -39,7 +40,11 @@ _FIELD = regex.compile(rf"^[ \t>*-]*(?i:{_LABELS})[ \t]*:[ \t]*({_VALUE})[ \t]*(
 _CUE = regex.compile(rf"(?<![\w])(?i:{_CUES})[ \t]+({_VALUE})", regex.MULTILINE)
 _SPEAKER = regex.compile(r"^[ \t>]*([\p{L}][\p{L}'’-]+(?:[ ][\p{Lu}][\p{L}'’-]+)?)[ \t]*:(?!//)", regex.MULTILINE)
 _ALONE = regex.compile(rf"(?:\A(?:[ \t>]*\n)*|\n[ \t>]*\n)[ \t>]*({_VALUE})[ \t]*(?=\n)")
-FIELD, CUE, SPEAKER, ALONE = 0.6, 0.6, 0.55, 0.5
+# Greetings, thanks and farewells address someone: "Thanks Amber", "Hi Michter,", "bye gaby".
+_VOCATIVES = (r"hi|hey|hello|hiya|dear|thanks|thank you|thx|bye|goodbye|congrats|congratulations|cheers"
+              r"|welcome back|love you|miss you|good job|well done|happy birthday")
+_VOCATIVE = regex.compile(rf"(?<![\w])(?i:{_VOCATIVES})[ ,]+({_VALUE})")
+FIELD, CUE, SPEAKER, ALONE, VOCATIVE = 0.6, 0.6, 0.55, 0.5, 0.5
 
 
 def _name_word(word: str) -> bool:
@@ -93,6 +98,26 @@ def _speaker(label: str) -> bool:
     return _names(label) == len(words)
 
 
+def _addressed(value: str) -> int:
+    """How many leading words of what follows a greeting are a name: a listed first or last name (Amber, Will and
+    Grant too, since the greeting says a name may follow), or a capitalised word that is no ordinary word (Michter);
+    in lower case only a listed name that is no ordinary word ("bye gaby", not "hi there")."""
+    words = value.split(" ")
+    first = words[0].rstrip(".")
+    if first[:1].isupper():
+        if not (first in FIRST_NAMES or first in LAST_NAMES or (len(first) > 2 and not is_english_word(first))):
+            return 0
+    elif first.title() not in FIRST_NAMES or is_english_word(first):
+        return 0
+    n = 1
+    for w in words[1:]:
+        bare = w.rstrip(".")
+        if not bare[:1].isupper() or not (bare in FIRST_NAMES or bare in LAST_NAMES or not is_english_word(bare)):
+            break
+        n += 1
+    return n
+
+
 def find_names(text: str) -> list[SpanMatch]:
     """Name spans announced by the layout of `text` (see the module docstring)."""
     found = []
@@ -102,6 +127,9 @@ def find_names(text: str) -> list[SpanMatch]:
             n = _names(m.group(1), min_words=min_words, strict=pattern is not _CUE)
             if n and (pattern is not _ALONE or m.group(1).count(" ") + 1 == n):
                 found.append(SpanMatch(*_span(m, m.group(1), n), score, label))
+    for m in _VOCATIVE.finditer(text):
+        if n := _addressed(m.group(1)):
+            found.append(SpanMatch(*_span(m, m.group(1), n), VOCATIVE, "addressed by a greeting"))
     speakers = [m for m in _SPEAKER.finditer(text) if _speaker(m.group(1))]
     if len({m.group(1).lower() for m in speakers}) >= 2:
         found.extend(SpanMatch(m.start(1), m.end(1), SPEAKER, "chat speaker") for m in speakers)
