@@ -143,3 +143,10 @@ def test_scan_finds_places_written_in_lower_case_or_as_state_codes() -> None:
     [item] = json.loads(cli("scan", "-", "--format", "json", "--language", "en", env=env(), input=text).stdout)
     assert {(text[f["start"]:f["end"]], f["entity_type"]) for f in item["findings"]} >= {
         ("amsterdam", "LOCATION"), ("NJ", "LOCATION")}
+
+
+def test_redact_german_towns_the_short_list_lacks() -> None:
+    text = "Frau Sabine Schneider zog 2019 von Bamberg nach Passau; der Zug kam aus dem Norden."
+    redacted = cli("redact", "-", "--language", "de", env=env(), input=text).stdout
+    assert "Bamberg" not in redacted and "Passau" not in redacted
+    assert "der Zug kam aus dem Norden" in redacted

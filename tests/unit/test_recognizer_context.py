@@ -197,3 +197,15 @@ def test_lower_case_places_and_state_codes_after_a_preposition(text: str, place:
                                   "in best shape", "for i in range(10)", "we are in OR and OK", "in CAPS"])
 def test_lower_case_words_after_a_preposition_that_are_no_places(text: str) -> None:
     assert place_cue.LOWER_SPEC.matches(text) == []
+
+
+def test_german_towns_from_fakers_lists() -> None:
+    text = "Wir fahren über Bamberg nach Passau, dann in die Schweiz nach Glarus."
+    assert [text[m.start:m.end] for m in places.GERMAN_SPEC.matches(text)] == ["Bamberg", "Passau", "Glarus"]
+    assert places.GERMAN_SPEC.languages == ("de",)
+
+
+@pytest.mark.parametrize("text", ["Der Zug hielt im Wald bei Regen.", "Die Waren kamen aus dem Norden.",
+                                  "des Freistaates Sachsen", "die Staatskanzleien der Länder Niedersachsen"])
+def test_german_town_names_that_are_words_or_institutions(text: str) -> None:
+    assert places.GERMAN_SPEC.matches(text) == []

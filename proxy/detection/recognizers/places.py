@@ -10,6 +10,9 @@ that organisation, not a place someone is in, and is skipped.
 
 from __future__ import annotations
 
+import faker.providers.address.de_AT
+import faker.providers.address.de_CH
+import faker.providers.address.de_DE
 import regex
 
 from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec
@@ -71,7 +74,7 @@ def _terms() -> tuple[str, ...]:
 _INSTITUTIONS = (r"(?:Land|Amts|Oberlandes|Verwaltungs|Oberverwaltungs|Sozial|Landessozial|Finanz|Arbeits"
                  r"|Landesarbeits|Kammer)gerichts?|\w*[Gg]erichtshofs?|LG|AG|OLG|KG|VG|OVG|SG|LSG|FG|LAG|ArbG|BAG"
                  r"|Staatsanwaltschaft|Universität|Universitat|University|Universidad|Hochschule|FC|SV|VfB|VfL"
-                 r"|Bayern|Land|Landes|Stadt|Hansestadt|Bundesrepublik|Republik")
+                 r"|Bayern|Land|Landes|Länder|Freistaat|Freistaats|Freistaates|Stadt|Hansestadt|Bundesrepublik|Republik")
 
 
 def _pattern() -> str:
@@ -84,5 +87,27 @@ SPEC = RecognizerSpec(
     entity_type="LOCATION",
     # Below spaCy's 0.85, so where the model saw a longer place ("Frankfurt Airport") its span wins.
     patterns=(PatternSpec("place name", _pattern(), 0.6),),
+    case_sensitive=True,
+)
+
+
+def _german_towns() -> tuple[str, ...]:
+    """Faker's towns and states of Germany, Austria and Switzerland that the lists above lack."""
+    towns = {t for p in (faker.providers.address.de_DE.Provider, faker.providers.address.de_AT.Provider,
+                         faker.providers.address.de_CH.Provider)
+             for field in ("cities", "states") for t in vars(p).get(field, ())}
+    return tuple(sorted(towns - set(_terms()) - _AMBIGUOUS_TOWNS, key=len, reverse=True))
+
+
+# Towns that are also German words or family names ("Aue" is a meadow, "Waren" goods, "Zug" a train).
+_AMBIGUOUS_TOWNS = frozenset("""Aue Baden Bogen Brand Buchs Bulle Burg Forst Gland Haag Jessen Lancy Mank Maur Meilen
+Muri Norden Perg Regen Risch Roth Rust Sitten Trieben Wald Waren Wil Zug""".split())
+
+GERMAN_SPEC = RecognizerSpec(
+    name="GermanTownRecognizer",
+    entity_type="LOCATION",
+    patterns=(PatternSpec("german town", rf"(?<![\w-])(?<!\b(?:{_INSTITUTIONS})[ ]+(?:\w+[ ]+)?)"
+                                         rf"(?:{'|'.join(regex.escape(t) for t in _german_towns())})(?![\w-])", 0.6),),
+    languages=("de",),
     case_sensitive=True,
 )
