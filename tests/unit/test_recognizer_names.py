@@ -87,6 +87,7 @@ def test_plural_of_an_ordinary_word_is_ordinary_only_when_asked() -> None:
 
 @pytest.mark.parametrize("text", ["To: Sales Team\nNote: call back\nSummary: none", "Work Experience\n\nNurse",
                                   "I'm going home now", "my name is not important", "Question: why?\nAnswer: so",
-                                  "Hi there", "Hello World", "Hi Team,", "Dear Sir", "Thanks again", "hey tanner"])
+                                  "Hi there", "Hello World", "Hi Team,", "Dear Sir", "Thanks again", "hey tanner",
+                                  "Hi, I'm here", "Thanks, it's fine"])
 def test_layout_cues_without_a_name(text: str) -> None:
     assert _found(name_fields.SPEC, text) == []

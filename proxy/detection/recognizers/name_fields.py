@@ -98,12 +98,18 @@ def _speaker(label: str) -> bool:
     return _names(label) == len(words)
 
 
+# "I'm", "it's", "we've": a contraction is no name (O'Brien is).
+_CONTRACTION = regex.compile(r"(?i:[a-z]+['’](?:m|s|re|ve|ll|d|t))")
+
+
 def _addressed(value: str) -> int:
     """How many leading words of what follows a greeting are a name: a listed first or last name (Amber, Will and
     Grant too, since the greeting says a name may follow), or a capitalised word that is no ordinary word (Michter);
     in lower case only a listed name that is no ordinary word ("bye gaby", not "hi there")."""
     words = value.split(" ")
     first = words[0].rstrip(".")
+    if _CONTRACTION.fullmatch(first):
+        return 0
     if first[:1].isupper():
         if not (first in FIRST_NAMES or first in LAST_NAMES or (len(first) > 2 and not is_english_word(first))):
             return 0
