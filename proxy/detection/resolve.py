@@ -6,7 +6,7 @@ Pure functions over `Finding`s and the text they index, so they are tested witho
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import regex
 import tldextract
@@ -82,7 +82,8 @@ def _review_bare_url(f: Finding, text: str) -> Finding | None:
 def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding]:
     """Remove findings that are wrong by construction, whatever the recognizer said.
 
-    - people, places and groups without a letter ("09/27" as PERSON);
+    - people, places and groups without a letter ("09/27" as PERSON), also line by line: the model's spans that
+      run over a line break are cut there ("Luis Heger" over "+43 …" keeps "Luis Heger");
     - the model's people, places and groups that hold code (brackets, operators, `a.b`, `_`), are a camel-case
       word made of ordinary words (`HeaderTypes`) or sit on an import line;
     - bare "URLs" that are code or the start of a longer word (`self.path`, `match.group(`, see `_review_bare_url`);
@@ -90,7 +91,7 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
       digit groups, which on the dev sets were house numbers, postcodes, phone fragments and ages.
     """
     kept = []
-    for f in findings:
+    for f in _split_model_lines(findings, text):
         value = text[f.start:f.end]
         if f.end <= f.start or not value.strip():
             continue
@@ -110,6 +111,20 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
     return kept
 
 
+def _split_model_lines(findings: Iterable[Finding], text: str) -> Iterator[Finding]:
+    """The model's people, places and groups, one finding per line they touch (trimmed), past the first line only
+    lines that hold more than ordinary words; other findings as they are."""
+    for f in findings:
+        if f.entity_type not in _NAMED or f.recognizer != "SpacyRecognizer" or "\n" not in text[f.start:f.end]:
+            yield f
+            continue
+        for i, m in enumerate(_LINE_PIECE.finditer(text, f.start, f.end)):
+            # Later lines of such a span are mostly the next field's label ("Address", "Phone", a job title).
+            if i == 0 or not all(name_lists.is_english_word(w) for w in _WORD.findall(m.group())):
+                yield Finding(f.field, m.start(), m.end(), f.entity_type, f.score, f.recognizer, f.language)
+
+
+_LINE_PIECE = regex.compile(r"[^\s](?:[^\n]*[^\s])?")
 _WORD = regex.compile(r"\p{L}[\p{L}'’]*")
 _PLACES = frozenset({*name_lists.PLACE_NAMES, *places.COUNTRIES_EN, *places.CITIES_WORLD, *places.CITIES_DACH})
 
@@ -226,20 +241,67 @@ def _merge_same_type(findings: list[Finding]) -> list[Finding]:
     return merged
 
 
-def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
+def resolve_overlaps(findings: Iterable[Finding], text: str | None = None) -> list[Finding]:
     """One span per region: overlapping spans of one type are merged, then across types the higher score wins,
-    then the longer span, then the earlier one. The result is sorted by start and has no overlaps."""
-    candidates = _merge_same_type(list(findings))
+    then the longer span, then the earlier one. The result is sorted by start and has no overlaps.
+
+    A span that loses only part of its region keeps the rest: an address block whose street name was read as a
+    person keeps its town and postcode as LOCATION pieces, so nothing the losing span covered goes out in the clear.
+    With `text`, a rest counts when it holds two letters or digits (not a stray `'s` or comma)."""
+    candidates = _absorb(_merge_same_type(list(findings)))
     candidates.sort(key=lambda f: (-f.score, -(f.end - f.start), f.start, f.entity_type))
     # Chosen spans are disjoint, so sorted by start they are sorted by end too: a bisect finds the neighbours.
     starts: list[int] = []
     chosen: list[Finding] = []
     for f in candidates:
         i = bisect.bisect_right(starts, f.start)
-        if i > 0 and chosen[i - 1].end > f.start:
-            continue
-        if i < len(chosen) and chosen[i].start < f.end:
-            continue
-        starts.insert(i, f.start)
-        chosen.insert(i, f)
+        lo = i - 1 if i > 0 and chosen[i - 1].end > f.start else i
+        hi = i
+        while hi < len(chosen) and chosen[hi].start < f.end:
+            hi += 1
+        for piece in _rests(f, chosen[lo:hi], text):
+            k = bisect.bisect_right(starts, piece.start)
+            starts.insert(k, piece.start)
+            chosen.insert(k, piece)
     return chosen
+
+
+# A confirmed address or phone number is read as a whole: the names, places, dates and postcodes the model or the
+# word lists saw inside it ("Vicolo Calcirelli", "Colorado Springs", "3591-3246") are parts of it, not findings of
+# their own. Nothing else is absorbed: a secret or an e-mail inside a URL keeps its own type (and policy).
+_ADDRESS_RECOGNIZERS = frozenset({"AddressBlockRecognizer", "ContinentalAddressRecognizer", "StreetAddressRecognizer",
+                                  "StreetAddressNumberedRecognizer", "StreetAddressAnyCaseRecognizer"})
+_PARTS = frozenset({"PERSON", "LOCATION", "DATE_TIME", "NRP", "ORGANIZATION", "ZIP_CODE", "DE_POSTCODE_CITY"})
+_ABSORBS = {"LOCATION": _PARTS, "PHONE_NUMBER": frozenset({"DATE_TIME", "ZIP_CODE", "DE_POSTCODE_CITY"})}
+
+
+def _absorb(findings: list[Finding]) -> list[Finding]:
+    """Drop the parts (see `_ABSORBS`) that lie inside a longer address or phone number finding."""
+    wholes = [f for f in findings if f.entity_type in _ABSORBS
+              and (f.entity_type != "LOCATION" or f.recognizer in _ADDRESS_RECOGNIZERS)]
+    if not wholes:
+        return findings
+    return [f for f in findings
+            if not any(w.start <= f.start and f.end <= w.end and w.end - w.start > f.end - f.start
+                       and f.entity_type in _ABSORBS[w.entity_type] for w in wholes)]
+
+
+def _rests(f: Finding, taken: list[Finding], text: str | None) -> list[Finding]:
+    """The parts of `f` outside the (sorted, disjoint) `taken` spans: `f` itself when nothing is taken."""
+    if not taken:
+        return [f]
+    pieces = []
+    cursor = f.start
+    for t in [*taken, None]:
+        end = f.end if t is None else t.start
+        start, end = cursor, min(end, f.end)
+        if text is not None:
+            while start < end and not text[start].isalnum():
+                start += 1
+            while end > start and not text[end - 1].isalnum():
+                end -= 1
+        if end - start >= 2 and (text is None or sum(c.isalnum() for c in text[start:end]) >= 2):
+            pieces.append(Finding(f.field, start, end, f.entity_type, f.score, f.recognizer, f.language))
+        if t is not None:
+            cursor = max(cursor, t.end)
+    return pieces

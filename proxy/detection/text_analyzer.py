@@ -88,7 +88,7 @@ class TextAnalyzer:
             inside = [self._to_original(f, hidden.view) for f in self._detect(hidden.view.text, lang)
                       if hidden.touches_decoded(f.start, f.end)]
             outside = [f for f in found if not any(f.start < g.end and g.start < f.end for g in inside)]
-            found = resolve_overlaps(inside + outside)
+            found = resolve_overlaps(inside + outside, folded.text)
         return tuple(self._to_original(f, folded) for f in found)
 
     def _detect(self, text: str, language: str) -> list[Finding]:
@@ -97,7 +97,7 @@ class TextAnalyzer:
         kept = [f for f in raw if f.entity_type not in self.disabled_entities]
         kept = propagate_names(review_model_names(drop_false_positives(kept, text), text), text)
         kept = drop_allowed(kept, allow_list_regions(text, self.allow_list))
-        return resolve_overlaps(kept)
+        return resolve_overlaps(kept, text)
 
     @staticmethod
     def _to_original(f: Finding, folded: NormalisedText) -> Finding:

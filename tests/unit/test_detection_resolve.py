@@ -152,3 +152,39 @@ def test_review_leaves_other_recognizers_and_persons_alone() -> None:
     start = text.index("Rebecca")
     german = Finding(0, start, start + 7, "LOCATION", 0.85, "SpacyRecognizer", "de")
     assert review_model_names([german], text) == [german]
+
+
+def test_a_span_that_loses_part_of_its_region_keeps_the_rest() -> None:
+    text = "3 Alice Stravenue, Watsonfurt KY7 7GA"
+    # A person (0.95) inside a lower-scored location that it does not absorb: the location keeps both sides.
+    out = resolve_overlaps([f(0, 37, "ZIP_CODE", 0.5), f(2, 17, "PERSON", 0.95)], text)
+    assert [(text[x.start:x.end], x.entity_type) for x in out] == [
+        ("Alice Stravenue", "PERSON"), ("Watsonfurt KY7 7GA", "ZIP_CODE")]
+    # A rest without two letters or digits ("3 ", "'s") is no finding of its own.
+    assert [x.entity_type for x in resolve_overlaps([f(0, 17, "ZIP_CODE", 0.5), f(2, 17, "PERSON", 0.95)],
+                                                    text)] == ["PERSON"]
+
+
+def test_an_address_or_phone_absorbs_the_names_and_dates_read_inside_it() -> None:
+    text = "Vicolo Calcirelli 13, 03555 Valderice; call (64) 3591-3246"
+    out = resolve_overlaps([f(0, 38, "LOCATION", 0.7, "StreetAddressRecognizer"), f(0, 17, "PERSON", 0.95),
+                            f(22, 27, "DE_POSTCODE_CITY", 1.0), f(45, 59, "PHONE_NUMBER", 0.45),
+                            f(50, 59, "DATE_TIME", 0.85)], text)
+    assert [(x.start, x.end, x.entity_type) for x in out] == [(0, 38, "LOCATION"), (45, 59, "PHONE_NUMBER")]
+    # The model's places absorb nothing, and nothing absorbs a secret or an e-mail.
+    out = resolve_overlaps([f(0, 38, "LOCATION", 0.85, "SpacyRecognizer"), f(0, 17, "PERSON", 0.95),
+                            f(0, 38, "LOCATION", 0.7, "StreetAddressRecognizer")], text)
+    assert ("PERSON", 0, 17) in [(x.entity_type, x.start, x.end) for x in out]
+    mail = "Write to ann@example.org at 12 Main Street"
+    out = resolve_overlaps([f(0, 42, "LOCATION", 0.7, "StreetAddressRecognizer"), f(9, 24, "EMAIL_ADDRESS", 1.0)],
+                           mail)
+    assert ("EMAIL_ADDRESS", 9, 24) in [(x.entity_type, x.start, x.end) for x in out]
+
+
+def test_model_spans_over_a_line_break_are_cut_to_their_lines() -> None:
+    text = "Lena Wirth\nAddress\nContact details: Luis Heger\n+43 1 234 5678\nMaria\nKowalski"
+    spans = ["Lena Wirth\nAddress", "Luis Heger\n+43", "Maria\nKowalski"]
+    found = drop_false_positives([f(text.index(s), text.index(s) + len(s), "PERSON", 0.85, "SpacyRecognizer")
+                                  for s in spans], text)
+    # The label line ("Address") and the digits line go; a second line that is a name stays.
+    assert [text[x.start:x.end] for x in found] == ["Lena Wirth", "Luis Heger", "Maria", "Kowalski"]
