@@ -150,3 +150,19 @@ def test_redact_german_towns_the_short_list_lacks() -> None:
     redacted = cli("redact", "-", "--language", "de", env=env(), input=text).stdout
     assert "Bamberg" not in redacted and "Passau" not in redacted
     assert "der Zug kam aus dem Norden" in redacted
+
+
+def test_redact_addresses_and_phones_in_the_forms_of_many_countries() -> None:
+    # Two-line addresses (continental Europe, the US), a North American number with no phone word, a labelled
+    # number the model reads as a date, and a post code; none of them reaches the output.
+    text = ("Ship it to this address:\nul. Kołłątaja 79/19\n02-931 Kwidzyn\n\nOr to:\n2000 Heather Roads\n"
+            "Lake Carloston, CA 77895\n\nJerome Brooks, (723) 324-9351\nPhone: (03)-1982-9657\n"
+            "Please update the post code on file to 71369.")
+    redacted = cli("redact", "-", "--language", "en", env=env(), input=text).stdout
+    for value in ("Kołłątaja", "79/19", "02-931", "Kwidzyn", "Heather Roads", "Carloston", "77895", "324-9351",
+                  "1982-9657", "71369"):
+        assert value not in redacted, value
+    [item] = json.loads(cli("scan", "-", "--format", "json", "--language", "en", env=env(), input=text).stdout)
+    spans = {(text[f["start"]:f["end"]], f["entity_type"]) for f in item["findings"]}
+    assert {("ul. Kołłątaja 79/19\n02-931 Kwidzyn", "LOCATION"), ("(723) 324-9351", "PHONE_NUMBER"),
+            ("2000 Heather Roads\nLake Carloston, CA 77895", "LOCATION")} <= spans

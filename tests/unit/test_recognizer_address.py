@@ -138,3 +138,49 @@ def test_any_case_street_between_two_numbers(text: str, address: str) -> None:
                                   "I ran 5 miles in 40 min st", "1 2 3 st", "the 74678 midtvollen st."])
 def test_any_case_street_needs_street_words_and_two_numbers(text: str) -> None:
     assert street_address.ANY_CASE_SPEC.matches(text) == []
+
+
+@pytest.mark.parametrize("block", [
+    "2000 Heather Roads\nLake Carloston, CA 77895",  # a USPS street type ends the street line
+    "6717 Jeremy Cove\nJesseton, BC L9B7L9",  # a province and a Canadian postcode end the last line
+    "Level 6 92 Rivera Bypass\nHallton, SA, 8449",  # a unit first; an Australian state and postcode
+    "1/134 Rogers Firetrail\nLake Jonathanport, ACT, 2975",
+    "Flat 49r\nSmith Green\nSouth Louis\nL32 9HP",  # a unit alone on the first line (UK)
+    "0249 Smith Gardens Suite 996\nLake Jennifer, FM 84608",
+])
+def test_two_line_blocks_that_say_address_by_their_form(block: str) -> None:
+    text = f"Sent from {block} on Monday."
+    assert best(address_block.SPEC, text) == (block, 0.9)
+
+
+@pytest.mark.parametrize("block", [
+    "Schleichstraße 19\n48337 Lichtenfels", "Oda-Preiß-Straße 1\n90404 Sangerhausen",
+    "ul. Kołłątaja 79/19\n02-931 Kwidzyn", "Városi utca 149.\nH-2907 Tamásifalva",
+    "Praça de Ribeiro, 11\n9483-378 Reguengos de Monsaraz", "25, boulevard de François\n77113 Poirier-sur-Mer",
+    "Vicolo Sgalambro, 59\n30010, Campagna Lupia (VE)", "Floortjedreef 28\n1012 TX\nBaard",
+    "Sigurdsvej 2\n4748 Tørring", "Na Kozinci 279\n507 48 Horní Benešov",
+])
+def test_continental_blocks(block: str) -> None:
+    assert best(address_block.CONTINENTAL_SPEC, f"Ship it to this address:\n{block}\nThanks") == (block, 0.9)
+
+
+@pytest.mark.parametrize("text", [
+    "Windows 11\n2024 Roadmap",  # no street word, no known town
+    "See chapter 12\n2019 Results",
+    "Release 3.2\n2024 Notes",
+    "The report lists eleven regional sales figures for 12\n10115 Berlin",  # prose, not a street line
+])
+def test_not_continental_blocks(text: str) -> None:
+    assert address_block.CONTINENTAL_SPEC.matches(text) == []
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("Deliver to 20297 Cheryl Ranch, 11871 Fordland.", "20297 Cheryl Ranch, 11871 Fordland"),
+    ("She lives at 950 Hill Locks, Kristenbury, KY 92801.", "950 Hill Locks, Kristenbury, KY 92801"),
+])
+def test_usps_street_types(text: str, address: str) -> None:
+    assert best(street_address.SPEC, text) == (address, 0.9)
+
+
+def test_uncommon_street_types_are_not_read_in_any_case() -> None:
+    assert street_address.ANY_CASE_SPEC.matches("we have 2 cats 3 ways") == []

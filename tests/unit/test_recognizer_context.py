@@ -209,3 +209,47 @@ def test_german_towns_from_fakers_lists() -> None:
                                   "des Freistaates Sachsen", "die Staatskanzleien der Länder Niedersachsen"])
 def test_german_town_names_that_are_words_or_institutions(text: str) -> None:
     assert places.GERMAN_SPEC.matches(text) == []
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("Jerome Brooks, (723) 324-9351", "(723) 324-9351"),  # North American forms need no phone word
+    ("Ask at 962-401-6849x340 please", "962-401-6849x340"),
+    ("Dial 1-717-047-1874 now", "1-717-047-1874"),
+    ("or 783.375.7628 ext. 12", "783.375.7628 ext. 12"),
+])
+def test_north_american_numbers_are_confirmed_by_their_form(text: str, number: str) -> None:
+    assert best(phone_context.SPEC, text) == (number, 0.9)
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("Phone: (03)-1982-9657", "(03)-1982-9657"),  # a labelled field outscores the NER's date reading (0.85)
+    ("Tel.:\n+43 (0) 2114 89364390", "+43 (0) 2114 89364390"),
+    ("My number is 0631 706690.", "0631 706690"),
+    ("Contact: (+358) 111489364", "(+358) 111489364"),
+    ("Phone: +64-7-168-2889", "+64-7-168-2889"),
+])
+def test_labelled_and_announced_numbers(text: str, number: str) -> None:
+    value, score = best(phone_context.SPEC, text)
+    assert value == number and score >= THRESHOLD
+
+
+@pytest.mark.parametrize("text", ["My driver's license number is 6940579", "Your order number is 4471 2210 93",
+                                  "version 2024-03-12", "1.234.567-Office"])
+def test_other_numbers_are_not_phone_numbers(text: str) -> None:
+    assert all(m.score < THRESHOLD for m in phone_context.SPEC.matches(text))
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("Please update the post code on file to 71369.", "71369"),
+    ("post code: A18T7V4", "A18T7V4"),
+])
+def test_postcode_after_post_code(text: str, code: str) -> None:
+    assert best(zip_code.SPEC, text) == (code, 0.6)
+
+
+@pytest.mark.parametrize(("text", "code"), [("postal code: H26 D2EV", "H26 D2EV"),
+                                            ("My postcode is 913909.", "913909")])
+def test_eircodes_and_six_digit_codes_need_a_postal_word(text: str, code: str) -> None:
+    value, score = best(zip_code.SPEC, text)
+    assert value == code and score < THRESHOLD  # the engine adds the context boost for "postal"/"postcode"
+    assert best(zip_code.SPEC, text.replace("postal code", "batch").replace("postcode", "batch"))[1] < THRESHOLD

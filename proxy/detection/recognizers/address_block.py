@@ -21,27 +21,40 @@ from __future__ import annotations
 
 import regex
 
+from proxy.detection.recognizers import name_lists
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 from proxy.detection.recognizers.places import COUNTRIES_EN
+from proxy.detection.recognizers.street_address import STREET_TYPES, SUFFIXES
+from proxy.detection.recognizers.zip_code import (
+    AU_STATES,
+    CA_POSTCODE_LOOSE,
+    CA_PROVINCES,
+    UK_CA_POSTCODE,
+    US_STATES,
+)
 
 # A word of a street, city or region line: letters in any script, with inner apostrophes, dots and hyphens.
 _WORD = r"[\p{L}\p{M}][\p{L}\p{M}'’.-]{0,30}"
 _WORDS = rf"{_WORD}(?:(?:[ ]{{1,2}}|,[ ]?){_WORD}){{0,3}}(?:[ ]\([\p{{L}}\p{{M}} ]{{1,30}}\))?"
 # The street's first word has two characters at least: "u. 12." and "Jiřího z Poděbrad" yes, "row 1 a 2" no.
 _STREET_WORD = r"[\p{L}\p{M}][\p{L}\p{M}'’.-]{1,30}"
-_UNIT = r"(?:apt|apartment|suite|ste|unit|flat|room)\.?[ ]?#?\d{1,5}[a-z]?"
+_UNIT = r"(?:apt|apartment|suite|ste|unit|flat|studio|level|room)\.?[ ]?#?\d{1,5}[a-z]?"
 _POBOX = r"(?:p\.?[ ]?o\.?[ ]?box|postbox|postfach|box)[ ]\d{1,6}"
 # Building number (or two: "935 69 Gordon Terrace"), up to five words, a house number, an inline unit.
-_STREET = (rf"(?<![\w.,:/+-])\d{{1,6}}[a-z]?(?:[ ]\d{{1,5}}[a-z]?)?[ ]{{1,3}}"
+# Building number (or two: "935 69 Gordon Terrace"; "1/134" for unit and number), up to five words, a house
+# number, an inline unit; a unit may come first ("Unit 72 9 Michael Green") or stand on its own line ("Flat 49r").
+_STREET = (rf"(?<![\w.,:/+-])(?:{_UNIT}[ ]{{1,3}})?\d{{1,6}}[a-z]?(?:/\d{{1,5}}[a-z]?|[ ]\d{{1,5}}[a-z]?)?[ ]{{1,3}}"
            rf"(?:{_POBOX}|{_STREET_WORD}(?:[ ]{{1,2}}{_WORD}){{0,4}}(?:[ ]{{1,2}}\d{{1,5}}[a-z]?\.?)?)"
            rf"(?:,?[ ]{{1,3}}{_UNIT})?"
-           rf"|(?<![\w.-]){_POBOX}(?:,?[ ]{{1,3}}{_UNIT})?")
+           rf"|(?<![\w.-]){_POBOX}(?:,?[ ]{{1,3}}{_UNIT})?"
+           rf"|(?<![\w.-]){_UNIT}(?=[ \t]{{0,8}}\n)")
 _POSTCODE = (r"(?:\d{3,5}(?:[ -]\d{2,4})?|\d{2}-\d{3}"
              r"|[a-z]{1,2}\d[a-z\d]?[ ]?\d[a-z]{2}|[a-z]\d[a-z][ ]?\d[a-z]\d)")
 # Optional spaces, one optional blank line, then the next line's optional quote prefix.
 _PREFIX = r"[ \t]{0,8}(?:[>?|]{1,3}[ \t]{0,4})?"
 _NEXT_LINE = rf"[ \t]{{0,8}}\n(?:{_PREFIX}\n)?{_PREFIX}"
-_END = r"(?=[ \t]{0,8}(?:$|[.,;!?)]))"
+# The last line ends the line or the clause, or the sentence goes on in lower case ("…, OH 13876 on Monday").
+_END = r"(?=[ \t]{0,8}(?:$|[.,;!?)])|(?-i:[ ]\p{Ll}))"
 _MIDDLE_LINE = rf"(?:{_UNIT}|,?[ ]?{_WORDS})(?=[ \t]{{0,8}}\n)"
 # A block ends in a postcode ("Denmark 35018", "Lyss, nan 50662", "53-320", "B0J 2H0") or a bare country name.
 _COUNTRY = "|".join(regex.escape(c) for c in sorted(COUNTRIES_EN, key=len, reverse=True))
@@ -54,14 +67,27 @@ _MILITARY = rf"(?<![\w.-])(?:{_MILITARY_FIRST}){_NEXT_LINE}[afd]po[ ]a[aep][ ]\d
 _DIGIT_GROUP = regex.compile(r"\d+")
 _UNIT_OR_BOX = regex.compile(rf"(?<![\w-])(?:{_UNIT}|{_POBOX})|[afd]po[ ]a[aep][ ]\d{{5}}", regex.IGNORECASE)
 _ENDS_IN_POSTCODE = regex.compile(rf"{_POSTCODE}[ \t.,;!?)]*$", regex.IGNORECASE)
+# Two lines are enough when one of them says "address" by its form: a street type ending the street line ("2000
+# Heather Roads", "Musterweg 5"), or a state or province and its postcode (US, Canada, Australia) or a UK or
+# Canadian postcode ending the last.
+_TYPES = "|".join(regex.escape(t) for t in STREET_TYPES)
+_STREET_LINE = regex.compile(rf"(?:\b(?:{_TYPES})\.?|\p{{Ll}}(?:{SUFFIXES})(?:[ ]\d{{1,5}}[a-z]?)?)"
+                             rf"(?:,?[ ]{{1,3}}{_UNIT})?[ \t]*$", regex.IGNORECASE)
+_POSTAL_LAST_LINE = regex.compile(rf"(?:,?[ ](?:{US_STATES})[ ]{{1,2}}\d{{5}}(?:-\d{{4}})?|(?<![\w-]){UK_CA_POSTCODE}"
+                                  rf"|,?[ ](?:{CA_PROVINCES})[ ]{{1,2}}{CA_POSTCODE_LOOSE}"
+                                  rf"|,?[ ](?:{AU_STATES}),?[ ]\d{{4}})"
+                                  r"[ \t.,;!?)]*$")
 
 
 def validate(value: str) -> Check:
     """Keep a block that is more than "a number, some words" over a line or two: the street line has a house
-    number too ("Edeby 55"), or there is a unit or box, or three lines or more end in a postcode. "2019 Revenue" over
+    number too ("Edeby 55"), or there is a unit or box, or the street line ends in a street type, or the last line
+    in a US state and ZIP or a UK or Canadian postcode, or three lines or more end in a postcode. "2019 Revenue" over
     "Germany 12000" and "10 things to do" over "Paris" over "France" are not addresses."""
     lines = [ln for ln in value.splitlines() if ln.strip(" \t>?|")]
     if len(_DIGIT_GROUP.findall(lines[0])) >= 2 or _UNIT_OR_BOX.search(value):
+        return Check.UNKNOWN
+    if _STREET_LINE.search(lines[0]) or _POSTAL_LAST_LINE.search(lines[-1]):
         return Check.UNKNOWN
     return Check.UNKNOWN if len(lines) >= 3 and _ENDS_IN_POSTCODE.search(value) else Check.REJECTED
 
@@ -77,4 +103,52 @@ SPEC = RecognizerSpec(
         PatternSpec("military address", _MILITARY, 0.9),
     ),
     validate=validate,
+)
+
+
+# The continental European form on two or three lines: the street with its house number ("Schleichstraße 19",
+# "ul. Kołłątaja 79/19", "Városi utca 149.", "Praça de Ribeiro, 11", "8, avenue Lucie Fernandes"), an optional
+# line (district, unit), then the postcode and town ("48337 Lichtenfels", "H-2907 Tamásifalva", "9483-378
+# Reguengos de Monsaraz", "1012 TX Baard" over two lines) or the town and postcode ("Cantabria, 47999").
+_EU_CODE = r"(?:[A-Z]{1,2}-)?(?:\d{5}|\d{4}-\d{3}|\d{4}(?:[ ]?[A-Z]{2})?|\d{2}-\d{3}|\d{3}[ ]\d{2})"
+_TOWN_WORDS = r"\p{Lu}[\p{L}\p{M}'’.-]{1,30}(?:[ ](?:\p{Ll}{1,3}[ ])?\p{Lu}[\p{L}\p{M}'’.-]{1,30}){0,3}"
+_HOUSE_NUMBER = r"\d{1,5}[a-zA-Z]?(?:/\d{1,5}[a-zA-Z]?)?\.?"
+# The street line starts a line (or follows a label's colon): "Contact John Smith 12" is not a street.
+_EU_STREET = (rf"(?<=(?:^|\n|:)[ \t>?|]{{0,8}})(?:\d{{1,5}}[a-z]?,?[ ]{_WORD}(?:[ ]{_WORD}){{0,5}}"
+              rf"|{_WORD}(?:[ ]{_WORD}){{0,5}},?[ ]{_HOUSE_NUMBER})")
+_EU_LAST = (rf"(?:{_EU_CODE}(?:,?[ ]|[ \t]{{0,8}}\n{_PREFIX}){_TOWN_WORDS}(?:[ ]\([A-Z]{{2}}\))?"
+            rf"|{_TOWN_WORDS},[ ]\d{{4,5}})")
+# Street words of continental Europe, as Faker's address providers of those countries list them, with ours.
+_EU_STREET_WORDS = frozenset(w.strip().lower().rstrip(".") for w in (
+    *SUFFIXES.split("|"),
+    *"""utca út tér köz körút sétány ulice třída nábřeží náměstí stigen torget gade stræde vej dreef hof pad singel
+    steeg baan lei straat laan polku bulevardi cesta put ulica trieda plein kade""".split(),
+    *"""rue avenue boulevard chemin impasse allée place quai via viale piazza strada borgo contrada rotonda incrocio
+    stretto vicolo canale plaza calle avenida vial rambla glorieta urbanización callejón cañada alameda acceso camino
+    cuesta pasaje paseo ronda travesía rua praça largo travessa estrada beco conjunto trecho setor quadra aleea
+    bulevardul drumul strada aleja plac ul al os""".split()) if w.strip())
+_WORD_RE = regex.compile(r"[\p{L}\p{M}]+")
+
+
+def _continental(value: str) -> Check:
+    """A street word on the street line, or a town the place lists know: "Windows 11" over "2024 Roadmap" is none."""
+    lines = [ln.strip(" \t>?|") for ln in value.splitlines() if ln.strip(" \t>?|")]
+    for word in _WORD_RE.findall(lines[0].lower()):
+        if word in _EU_STREET_WORDS or any(word.endswith(s) and len(word) > len(s) + 2 for s in _GLUED):
+            return Check.UNKNOWN
+    town = " ".join(_WORD_RE.findall(lines[-1]))
+    if town in name_lists.PLACE_NAMES or any(w in name_lists.PLACE_NAMES for w in town.split() if len(w) > 3):
+        return Check.UNKNOWN
+    return Check.REJECTED
+
+
+_GLUED = tuple(s for s in _EU_STREET_WORDS if len(s) >= 3)
+
+CONTINENTAL_SPEC = RecognizerSpec(
+    name="ContinentalAddressRecognizer",
+    entity_type="LOCATION",
+    patterns=(PatternSpec("continental address block",
+                          rf"(?:{_EU_STREET})(?:{_NEXT_LINE}{_MIDDLE_LINE}){{0,2}}{_NEXT_LINE}{_EU_LAST}{_END}", 0.9),),
+    case_sensitive=True,
+    validate=_continental,
 )

@@ -10,16 +10,32 @@ the address, with a postcode before the town (", 10115 Berlin") or a US state an
 
 from __future__ import annotations
 
+import faker.providers.address.en_AU
+import faker.providers.address.en_NZ
+import faker.providers.address.en_US
 import regex
 
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 from proxy.detection.recognizers.zip_code import EU_POSTCODE, US_STATES
 
 _CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’.-]*"
-_EN_TYPES = (r"Street|Str|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Square|Sq"
-             r"|Terrace|Crescent|Parkway|Pkwy|Highway|Hwy|Close|Row|Alley|Circle|Cir")
+# The street types of English-speaking countries: the US Postal Service's suffixes (Knoll, Ranch, Stravenue) and the
+# Australian and New Zealand ones (Parade, Byway, Quadrant), as Faker's address providers list them, less the few
+# that are mostly something else after a number and capitalised words ("5 Data Center", "Top 10 Little Things").
+_NOT_STREET_TYPES = frozenset("""Access Block Break Brace Centers Center Club Common Course Cross Dip Edge Elbow End
+Entrance Follow Formation Front Gap Ground Key Keys Light Lights Line Link Little Lower Mission Part Pocket Range Reach
+Rest Ride Rise Round Run Sound Spring Springs Station Strip Top Trailer Turn Union Unions Upper Well Wells""".split())
+STREET_TYPES = tuple(sorted({t for p in (faker.providers.address.en_US.Provider, faker.providers.address.en_AU.Provider,
+                                        faker.providers.address.en_NZ.Provider)
+                             for t in p.street_suffixes if " " not in t and t not in _NOT_STREET_TYPES}
+                            | {"Str", "St", "Ave", "Rd", "Blvd", "Ln", "Dr", "Ct", "Pl", "Sq", "Pkwy", "Hwy", "Cir"},
+                            key=lambda t: (-len(t), t)))
+_EN_TYPES = "|".join(regex.escape(t) for t in STREET_TYPES)
+# In any case ("74678 midtvollen 130 st.") only the common types: "2 cats 3 ways" is no address.
+_COMMON_TYPES = (r"Street|Str|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Square|Sq"
+                 r"|Terrace|Crescent|Parkway|Pkwy|Highway|Hwy|Close|Row|Alley|Circle|Cir")
 # Street-type endings glued to the name: German, Dutch, Nordic, Finnish and Estonian forms.
-_SUFFIXES = (r"straße|strasse|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|steig|pfad|markt"
+SUFFIXES = (r"straße|strasse|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|steig|pfad|markt"
              r"|vägen|gatan|gränd|katu|kuja|tie|straat|laan|gracht|gade|vej|veien|gata")
 # French writes them in lower case: "12 rue de la Paix".
 _PREFIXES = (r"Via|Viale|Rua|Avenida|Avda\.|Calle|Carrer|Rue|rue|Chemin|chemin|allée|impasse|Plaza|Piazza|Corso|Ulica"
@@ -53,7 +69,7 @@ SPEC = RecognizerSpec(
     patterns=(
         PatternSpec("number street-type", rf"\b\d{{1,6}}[A-Za-z]?(?:[ ]\d{{1,5}}[A-Za-z]?)?[ ]+(?:{_CAP}[ ]+){{1,3}}"
                                           rf"(?:{_EN_TYPES})\b\.?{_TOWN}", 0.7),
-        PatternSpec("name-suffix number", rf"\b{_BUILDING}\p{{Lu}}[\w-]*(?:{_SUFFIXES})[ ]+\d{{1,5}}[a-z]?\b{_TOWN}",
+        PatternSpec("name-suffix number", rf"\b{_BUILDING}\p{{Lu}}[\w-]*(?:{SUFFIXES})[ ]+\d{{1,5}}[a-z]?\b{_TOWN}",
                     0.7),
         PatternSpec("prefix name number",
                     rf"\b{_BUILDING}(?:{_PREFIXES})[ ]+(?:[\w'’.-]+[ ]+){{1,4}}?\d{{1,5}}[a-z]?\b{_TOWN}", 0.6),
@@ -118,7 +134,7 @@ ANY_CASE_SPEC = RecognizerSpec(
     entity_type="LOCATION",
     patterns=(PatternSpec("numbers around any-case street",
                           rf"(?<![\d.,])\d{{1,6}}[ ](?:\d{{1,5}}[ ]{_ANY_WORDS}|{_ANY_WORDS}[ ]\d{{1,5}}\.?)[ ]"
-                          rf"(?i:{_EN_TYPES})\b\.?", 0.6),),
+                          rf"(?i:{_COMMON_TYPES})\b\.?", 0.6),),
     languages=("en",),
     case_sensitive=True,
     validate=_street_words,

@@ -15,26 +15,38 @@ from __future__ import annotations
 from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec
 
 US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC"
-              "|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI|AS|MP")
+              "|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI|AS|MP|FM|MH|PW")
+CA_PROVINCES = "AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT"
+AU_STATES = "ACT|NSW|NT|QLD|SA|TAS|VIC|WA"
 # Postcode shapes of continental Europe: 10115, 1012 NX, 53-320, 394 13, 1010.
 EU_POSTCODE = r"(?:\d{5}|\d{4}(?:[ ][A-Z]{2})?|\d{2}-\d{3}|\d{3}[ ]\d{2})"
 # Royal Mail: outward code (no Q/V/X first, no I/J/Z second), space, inward code (its letters never C/I/K/M/O/V).
 _UK = r"[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2}"
 # Canada Post: letter-digit-letter space digit-letter-digit, no D/F/I/O/Q/U anywhere, no W/Z first.
 _CA = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]\d[ABCEGHJ-NPRSTV-Z]\d"
+# Ireland's Eircode: a routing key (letter, two digits; D6W) and a four-character unique identifier.
+_EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ ]?[0-9AC-FHKNPRTV-Y]{4}"
+# With or without the space, as people type them after a postal word.
+_LOOSE_UK_CA = r"[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
+_DIGITS = r"\d{3,6}(?:[ -]\d{2,4})?(?:[ ][A-Z]{2})?(?![\w-]|[.,]\d)"
+CA_POSTCODE_LOOSE = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d"
+UK_CA_POSTCODE = rf"(?:{_UK}|{_CA})\b(?<!\d(?:TB|GB|MB|KB))"
 
 SPEC = RecognizerSpec(
     name="ZipCodeRecognizer",
     entity_type="ZIP_CODE",
     patterns=(
-        PatternSpec("postal code", r"(?<![\w.,-])\d{3,5}(?:[ -]\d{2,4})?(?:[ ][A-Z]{2})?(?![\w-]|[.,]\d)", 0.05),
-        PatternSpec("uk or canadian postcode", r"\b[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}\b|\b[A-Z]\d[A-Z][ ]?\d[A-Z]\d\b",
-                    0.1),
+        PatternSpec("postal code", rf"(?<![\w.,-]){_DIGITS}", 0.05),
+        PatternSpec("uk, irish or canadian postcode",
+                    rf"\b(?:{_LOOSE_UK_CA}|{_EIRCODE})\b", 0.1),
+        # "post code" is two words; context words are matched one word at a time.
+        PatternSpec("after 'post code'",
+                    rf"(?<=\b(?i:post[ ]code)\b[^\d\n]{{0,24}})(?:{_DIGITS}|\b(?:{_LOOSE_UK_CA}|{_EIRCODE})\b)", 0.6),
         PatternSpec("us town, state zip",
                     rf"(?<=\p{{Lu}}[\p{{L}}.'’-]*,?[ ](?:{US_STATES})[ ]{{1,2}})\d{{5}}(?:-\d{{4}})?"
                     r"(?![\w-]|[.,]\d)", 0.6),
         # "1TB", "2GB" after a model number ("PS4 1TB") are sizes, not inward codes.
-        PatternSpec("uk or canadian postcode with space", rf"\b(?:{_UK}|{_CA})\b(?<!\d(?:TB|GB|MB|KB))", 0.5),
+        PatternSpec("uk or canadian postcode with space", rf"\b{UK_CA_POSTCODE}", 0.5),
     ),
     # Matched as substrings of the lower-cased words before the number: "postal" covers "postale" (code postal).
     context=("zip", "zipcode", "postal", "postcode", "plz", "postleitzahl", "pincode", "postnummer", "postinumero",
