@@ -195,6 +195,27 @@ def _mention_names_someone(word: str) -> bool:
     return " " in word or _is_listed_name(word) or not name_lists.is_english_word(word, plurals=True)
 
 
+# A postcode right after a place: "I moved to Lake Joshua, 67631 last spring", "Kristenberg 28378 is where …",
+# "South Leonard, M5U 7JB". Four digits only after a comma and never a year (19xx/20xx: "Paris, 2019").
+_POSTCODE_AFTER_PLACE = regex.compile(
+    r"(?:,?[ ](?:\d{5,6}|\d{3}[ ]\d{2}|\d{2}-\d{3}|\d{5}-\d{3,4}|\d{4}-\d{3}|\d{4}[ ]?[A-Z]{2}"
+    r"|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d)"
+    r"|,[ ](?!19\d\d|20\d\d)\d{4})(?![\w-]|[.,]\d)")
+
+
+def postcodes_after_places(findings: list[Finding], text: str) -> list[Finding]:
+    """`findings` plus a ZIP_CODE for a postcode-shaped number right after a LOCATION finding."""
+    added = []
+    for f in findings:
+        if f.entity_type != "LOCATION":
+            continue
+        m = _POSTCODE_AFTER_PLACE.match(text, f.end)
+        if m:
+            start = f.end + len(m.group()) - len(m.group().lstrip(", "))
+            added.append(Finding(f.field, start, m.end(), "ZIP_CODE", 0.5, "PostcodeAfterPlace", f.language))
+    return [*findings, *added]
+
+
 def propagate_names(findings: list[Finding], text: str) -> list[Finding]:
     """Add the other mentions of a found person: "Joakim Westgård … starring Westgård".
 
@@ -270,7 +291,8 @@ def resolve_overlaps(findings: Iterable[Finding], text: str | None = None) -> li
 # word lists saw inside it ("Vicolo Calcirelli", "Colorado Springs", "3591-3246") are parts of it, not findings of
 # their own. Nothing else is absorbed: a secret or an e-mail inside a URL keeps its own type (and policy).
 _ADDRESS_RECOGNIZERS = frozenset({"AddressBlockRecognizer", "ContinentalAddressRecognizer", "StreetAddressRecognizer",
-                                  "StreetAddressNumberedRecognizer", "StreetAddressAnyCaseRecognizer"})
+                                  "StreetAddressNumberedRecognizer", "StreetAddressAnyCaseRecognizer",
+                                  "PostcodeTownRecognizer"})
 _PARTS = frozenset({"PERSON", "LOCATION", "DATE_TIME", "NRP", "ORGANIZATION", "ZIP_CODE", "DE_POSTCODE_CITY"})
 _ABSORBS = {"LOCATION": _PARTS, "PHONE_NUMBER": frozenset({"DATE_TIME", "ZIP_CODE", "DE_POSTCODE_CITY"})}
 

@@ -154,13 +154,15 @@ def test_redact_german_towns_the_short_list_lacks() -> None:
 
 def test_redact_addresses_and_phones_in_the_forms_of_many_countries() -> None:
     # Two-line addresses (continental Europe, the US), a North American number with no phone word, a labelled
-    # number the model reads as a date, and a post code; none of them reaches the output.
+    # number the model reads as a date, a post code, a postcode and town after a street the patterns do not know,
+    # a postcode after a town; none of them reaches the output.
     text = ("Ship it to this address:\nul. Kołłątaja 79/19\n02-931 Kwidzyn\n\nOr to:\n2000 Heather Roads\n"
             "Lake Carloston, CA 77895\n\nJerome Brooks, (723) 324-9351\nPhone: (03)-1982-9657\n"
-            "Please update the post code on file to 71369.")
+            "Please update the post code on file to 71369. Deliver to Pod Srázem 1, 545 80 Dašice. I moved to "
+            "Stockholm, 45807 last spring.")
     redacted = cli("redact", "-", "--language", "en", env=env(), input=text).stdout
     for value in ("Kołłątaja", "79/19", "02-931", "Kwidzyn", "Heather Roads", "Carloston", "77895", "324-9351",
-                  "1982-9657", "71369"):
+                  "1982-9657", "71369", "545 80", "Dašice", "45807"):
         assert value not in redacted, value
     [item] = json.loads(cli("scan", "-", "--format", "json", "--language", "en", env=env(), input=text).stdout)
     spans = {(text[f["start"]:f["end"]], f["entity_type"]) for f in item["findings"]}

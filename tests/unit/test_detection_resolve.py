@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import regex
 
 from proxy.detection.findings import Finding
 from proxy.detection.resolve import (
     allow_list_regions,
     drop_allowed,
     drop_false_positives,
+    postcodes_after_places,
     propagate_names,
     resolve_overlaps,
     review_model_names,
@@ -188,3 +190,20 @@ def test_model_spans_over_a_line_break_are_cut_to_their_lines() -> None:
                                   for s in spans], text)
     # The label line ("Address") and the digits line go; a second line that is a name stays.
     assert [text[x.start:x.end] for x in found] == ["Lena Wirth", "Luis Heger", "Maria", "Kowalski"]
+
+
+@pytest.mark.parametrize(("text", "code"), [("I moved to Lake Joshua, 67631 last spring.", "67631"),
+                                            ("Kristenberg 28378 is where the office is", "28378"),
+                                            ("I moved to Radom, 80-262 last spring.", "80-262"),
+                                            ("South Leonard, M5U 7JB", "M5U 7JB"), ("Lyss, 3250.", "3250")])
+def test_a_postcode_right_after_a_place(text: str, code: str) -> None:
+    place = regex.match(r"(?:I moved to )?([\w ]+?)(?=,| \d)", text)
+    found = postcodes_after_places([f(place.start(1), place.end(1), "LOCATION", 0.85)], text)
+    assert [(text[x.start:x.end], x.entity_type) for x in found[1:]] == [(code, "ZIP_CODE")]
+
+
+@pytest.mark.parametrize("text", ["We met in Paris, 2019 was great.", "Berlin 2500 people came", "Rome, 12.5 km away",
+                                  "Oslo, 40000000 people"])
+def test_no_postcode_after_a_place(text: str) -> None:
+    place = regex.match(r"(?:We met in )?(\w+)", text)
+    assert postcodes_after_places([f(place.start(1), place.end(1), "LOCATION", 0.85)], text)[1:] == []

@@ -182,3 +182,34 @@ def test_usps_street_types(text: str, address: str) -> None:
 
 def test_uncommon_street_types_are_not_read_in_any_case() -> None:
     assert street_address.ANY_CASE_SPEC.matches("we have 2 cats 3 ways") == []
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("Deliver to Finnpad 3, 8580 XP Opperdoes.", "8580 XP Opperdoes"),
+    ("Deliver to Pod Srázem 1, 545 80 Dašice.", "545 80 Dašice"),
+    ("Deliver to pl. Grottgera 80/73, 80-262 Zakopane.", "80-262 Zakopane"),
+    ("Deliver to Feira Nogueira, 4, 58073-021 Siqueira.", "58073-021 Siqueira"),
+    ("Deliver to Dunaújvárosi utca 41., H-5580 Magyarmellékfalva.", "H-5580 Magyarmellékfalva"),
+])
+def test_postcode_and_town_after_a_comma(text: str, place: str) -> None:
+    assert best(street_address.POSTCODE_TOWN_SPEC, text) == (place, 0.6)
+
+
+@pytest.mark.parametrize("text", ["Revenue was up, 2023 Results.", "Order shipped, 12000 Units.",
+                                  "As planned, 2024 Goals and Plans.", "In total, 3500 New Customers!",
+                                  "BGHZ 12, 1198 Rdnr. 12", "vgl. Palandt, 1770 BGB."])
+def test_a_number_and_ordinary_words_after_a_comma_are_no_town(text: str) -> None:
+    assert street_address.POSTCODE_TOWN_SPEC.matches(text) == []
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("Deliver to 580 Parsons Gateway Apt. 215, 82145 Oneillfurt.", "580 Parsons Gateway Apt. 215, 82145 Oneillfurt"),
+    ("Deliver to Enrico-Köhler-Straße 4681, 58073 Wiedenbrück.", "Enrico-Köhler-Straße 4681, 58073 Wiedenbrück"),
+])
+def test_street_with_unit_or_hyphenated_type_and_its_town(text: str, address: str) -> None:
+    assert best(street_address.SPEC, text) == (address, 0.9)
+
+
+def test_german_postcode_city_keeps_every_letter_of_the_town() -> None:
+    from proxy.detection.recognizers import de_postcode_city
+    assert best(de_postcode_city.SPEC, "Skolvägen 36, 12904 Skellefteå.")[0] == "12904 Skellefteå"

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 
-_CITY = (r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)*"
-         r"(?:[ ](?:am|an|im|in|ob|bei|vor|der|dem|den|an der|am See)[ ][A-ZÄÖÜ][a-zäöüß]+|[ ]\([A-Z][a-zäöü]+\))?")
+# Any letters, not only German ones: "41822 Jaén" and "12904 Skellefteå" must not lose their last letters.
+_CITY = (r"\p{Lu}[\p{Ll}\p{M}]+(?:-\p{Lu}[\p{Ll}\p{M}]+)*"
+         r"(?:[ ](?:am|an|im|in|ob|bei|vor|der|dem|den|an der|am See)[ ]\p{Lu}[\p{Ll}\p{M}]+"
+         r"|[ ]\(\p{Lu}[\p{Ll}\p{M}]+\))?")
 _CODE = r"(?:0[1-9]\d{3}|[1-9]\d{4})"
 # Words a five-digit number commonly counts; they are not towns.
 _NOT_CITIES = frozenset("""euro eur dollar franken pfund mark tonnen meter kilometer quadratkilometer hektar einwohner

@@ -15,16 +15,19 @@ import faker.providers.address.en_NZ
 import faker.providers.address.en_US
 import regex
 
+from proxy.detection.recognizers import name_lists, places
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 from proxy.detection.recognizers.zip_code import EU_POSTCODE, US_STATES
 
 _CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’.-]*"
 # The street types of English-speaking countries: the US Postal Service's suffixes (Knoll, Ranch, Stravenue) and the
 # Australian and New Zealand ones (Parade, Byway, Quadrant), as Faker's address providers list them, less the few
-# that are mostly something else after a number and capitalised words ("5 Data Center", "Top 10 Little Things").
+# that are mostly something else after a number and capitalised words ("5 Data Center", "Top 10 Little Things",
+# German "§ 1 … Land").
 _NOT_STREET_TYPES = frozenset("""Access Block Break Brace Centers Center Club Common Course Cross Dip Edge Elbow End
-Entrance Follow Formation Front Gap Ground Key Keys Light Lights Line Link Little Lower Mission Part Pocket Range Reach
-Rest Ride Rise Round Run Sound Spring Springs Station Strip Top Trailer Turn Union Unions Upper Well Wells""".split())
+Entrance Follow Formation Front Gap Ground Key Keys Land Light Lights Line Link Little Lower Mission Part Pocket Range
+Reach Rest Ride Rise Round Run Sound Spring Springs Station Strip Top Trailer Turn Union Unions Upper Well
+Wells""".split())
 STREET_TYPES = tuple(sorted({t for p in (faker.providers.address.en_US.Provider, faker.providers.address.en_AU.Provider,
                                         faker.providers.address.en_NZ.Provider)
                              for t in p.street_suffixes if " " not in t and t not in _NOT_STREET_TYPES}
@@ -50,6 +53,8 @@ _WORD = r"\p{Lu}[\p{L}\p{M}'’-]*"
 _TOWN = (rf"(?:,[ ](?:{EU_POSTCODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD})?"
          rf"|{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}(?:,?[ ](?:{US_STATES})[ ]{{1,2}}\d{{5}}(?:-\d{{4}})?)?"
          rf"(?=[ ]?(?:[.,;:!?)]|$))))?")
+# "580 Parsons Gateway Apt. 215, 82145 Oneillfurt": a unit between the street and its town.
+_INLINE_UNIT = r"(?:,?[ ](?:Apt|Suite|Unit|Ste|Flat)\.?[ ]?#?\d{1,5}[A-Za-z]?\b)?"
 _ANY_WORDS = r"[\p{L}\p{M}][\p{L}\p{M}'’-]{1,30}(?:[ ][\p{L}\p{M}][\p{L}\p{M}'’.-]{0,30}){0,3}"
 _FULL = regex.compile(r"\d+[a-z]?[ ]+\d|.*\d.*,[ ][\p{Lu}\d]", regex.IGNORECASE | regex.DOTALL)
 
@@ -68,9 +73,10 @@ SPEC = RecognizerSpec(
     entity_type="LOCATION",
     patterns=(
         PatternSpec("number street-type", rf"\b\d{{1,6}}[A-Za-z]?(?:[ ]\d{{1,5}}[A-Za-z]?)?[ ]+(?:{_CAP}[ ]+){{1,3}}"
-                                          rf"(?:{_EN_TYPES})\b\.?{_TOWN}", 0.7),
-        PatternSpec("name-suffix number", rf"\b{_BUILDING}\p{{Lu}}[\w-]*(?:{SUFFIXES})[ ]+\d{{1,5}}[a-z]?\b{_TOWN}",
-                    0.7),
+                                          rf"(?:{_EN_TYPES})\b\.?{_INLINE_UNIT}{_TOWN}", 0.7),
+        # "Hauptstraße 5", "Enrico-Köhler-Straße 4681": the type glued on, or capitalised after a hyphen.
+        PatternSpec("name-suffix number",
+                    rf"\b{_BUILDING}\p{{Lu}}[\w-]*(?:{SUFFIXES}|-(?i:{SUFFIXES}))[ ]+\d{{1,5}}[a-z]?\b{_TOWN}", 0.7),
         PatternSpec("prefix name number",
                     rf"\b{_BUILDING}(?:{_PREFIXES})[ ]+(?:[\w'’.-]+[ ]+){{1,4}}?\d{{1,5}}[a-z]?\b{_TOWN}", 0.6),
         # "846 31 Rue Al Imam Al Bakri", "10963 Rua Vinte e Cinco de Setembro": the house number comes first.
@@ -139,4 +145,37 @@ ANY_CASE_SPEC = RecognizerSpec(
     case_sensitive=True,
     validate=_street_words,
     confirmed_score=0.9,
+)
+
+
+# A postcode and town after a comma, ending the clause, say "address" whatever came before them (a street form the
+# patterns above do not know): "Pasadizo de Ambrosio Solana 30, 41822 Jaén", "Pod Srázem 1, 545 80 Dašice",
+# "Finnpad 3, 8580 XP Opperdoes". The postcode forms of Europe and Brazil.
+_POSTCODE_TOWN_CODE = (r"(?:[A-Z]{1,2}-)?(?:\d{5}(?:-\d{3})?|\d{4}-\d{3}|\d{4}(?:[ ][A-Z]{2})?|\d{2}-\d{3}"
+                       r"|\d{3}[ ]\d{2})")
+_VOWEL = regex.compile(r"[aeiouyäöüåæøéèêáàâíìîóòôúùûőűąęěı]", regex.IGNORECASE)
+_TOWN_START = regex.compile(r"[\d -]+(?:[A-Z]{2}[ ])?(?=\p{Lu}\p{Ll})|[A-Z]{1,2}-[\d]+[ ]")
+
+
+def _postcode_town(value: str) -> Check:
+    """A number and ordinary words are no town ("…, 2023 Results.", "…, 12000 Units."), unless a known place; nor
+    is a word without a vowel (citations: "…, 1198 Rdnr. 12", "…, 1770 BGB")."""
+    start = _TOWN_START.match(value)
+    town = value[start.end():] if start else value
+    if not _VOWEL.search(town):
+        return Check.REJECTED
+    if town in name_lists.PLACE_NAMES or town in places.CITIES_WORLD:
+        return Check.UNKNOWN
+    words = town.split()
+    return Check.REJECTED if all(name_lists.is_english_word(w, plurals=True) for w in words) else Check.UNKNOWN
+
+
+POSTCODE_TOWN_SPEC = RecognizerSpec(
+    name="PostcodeTownRecognizer",
+    entity_type="LOCATION",
+    patterns=(PatternSpec("postcode and town after a comma",
+                          rf"(?<=,[ ]){_POSTCODE_TOWN_CODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}"
+                          r"(?=[ ]?(?:[.,;!?)\n]|$))", 0.6),),
+    case_sensitive=True,
+    validate=_postcode_town,
 )
