@@ -126,7 +126,7 @@ def _split_model_lines(findings: Iterable[Finding], text: str) -> Iterator[Findi
 
 _LINE_PIECE = regex.compile(r"[^\s](?:[^\n]*[^\s])?")
 _WORD = regex.compile(r"\p{L}[\p{L}'’]*")
-_PLACES = frozenset({*name_lists.PLACE_NAMES, *places.COUNTRIES_EN, *places.CITIES_WORLD, *places.CITIES_DACH})
+_PLACES = places.KNOWN_PLACES
 
 
 # A place reads "in X", "from X", "flew to X", "X Park", "X Street": such spans stay places whatever names they hold.

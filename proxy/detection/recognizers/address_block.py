@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import regex
 
-from proxy.detection.recognizers import name_lists
+from proxy.detection.recognizers import places
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 from proxy.detection.recognizers.places import COUNTRIES_EN
 from proxy.detection.recognizers.street_address import STREET_TYPES, SUFFIXES
@@ -127,6 +127,7 @@ _EU_STREET_WORDS = frozenset(w.strip().lower().rstrip(".") for w in (
     stretto vicolo canale plaza calle avenida vial rambla glorieta urbanización callejón cañada alameda acceso camino
     cuesta pasaje paseo ronda travesía rua praça largo travessa estrada beco conjunto trecho setor quadra aleea
     bulevardul drumul strada aleja plac ul al os""".split()) if w.strip())
+_GLUED = tuple(s for s in _EU_STREET_WORDS if len(s) >= 3)
 _WORD_RE = regex.compile(r"[\p{L}\p{M}]+")
 
 
@@ -137,12 +138,10 @@ def _continental(value: str) -> Check:
         if word in _EU_STREET_WORDS or any(word.endswith(s) and len(word) > len(s) + 2 for s in _GLUED):
             return Check.UNKNOWN
     town = " ".join(_WORD_RE.findall(lines[-1]))
-    if town in name_lists.PLACE_NAMES or any(w in name_lists.PLACE_NAMES for w in town.split() if len(w) > 3):
+    if town in places.KNOWN_PLACES or any(w in places.KNOWN_PLACES for w in town.split() if len(w) > 3):
         return Check.UNKNOWN
     return Check.REJECTED
 
-
-_GLUED = tuple(s for s in _EU_STREET_WORDS if len(s) >= 3)
 
 CONTINENTAL_SPEC = RecognizerSpec(
     name="ContinentalAddressRecognizer",

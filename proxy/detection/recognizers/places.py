@@ -15,6 +15,7 @@ import faker.providers.address.de_CH
 import faker.providers.address.de_DE
 import regex
 
+from proxy.detection.recognizers import name_lists
 from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec
 
 COUNTRIES_EN = (*"""
@@ -64,6 +65,11 @@ Vancouver Chicago Boston Seattle Houston Dallas Atlanta Miami Philadelphia Tokyo
 Bangalore Singapore Sydney Melbourne Dubai Cairo Nairobi Lagos Johannesburg""".split(),
     "New York", "Los Angeles", "San Francisco", "Washington, D.C.", "Mexico City", "Buenos Aires", "Rio de Janeiro",
     "São Paulo", "Hong Kong", "Tel Aviv", "Cape Town")
+
+
+# Every place name the lists know (Faker's places of every locale, our countries and cities): the test of "is this a
+# town" wherever a rule needs one.
+KNOWN_PLACES = frozenset({*name_lists.PLACE_NAMES, *COUNTRIES_EN, *CITIES_WORLD, *CITIES_DACH})
 
 
 def _terms() -> tuple[str, ...]:

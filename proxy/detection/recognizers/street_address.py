@@ -164,7 +164,7 @@ def _postcode_town(value: str) -> Check:
     town = value[start.end():] if start else value
     if not _VOWEL.search(town):
         return Check.REJECTED
-    if town in name_lists.PLACE_NAMES or town in places.CITIES_WORLD:
+    if town in places.KNOWN_PLACES:
         return Check.UNKNOWN
     words = town.split()
     return Check.REJECTED if all(name_lists.is_english_word(w, plurals=True) for w in words) else Check.UNKNOWN
