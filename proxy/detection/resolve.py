@@ -12,7 +12,7 @@ import regex
 import tldextract
 
 from proxy.detection.findings import Finding
-from proxy.detection.recognizers import name_lists, places
+from proxy.detection.recognizers import name_lists, places, zip_code
 
 # Entity types that name people, places and groups: a span of theirs without a single letter is noise
 # (spaCy tags "09/27" as PERSON and digit groups as places).
@@ -199,7 +199,7 @@ def _mention_names_someone(word: str) -> bool:
 # "South Leonard, M5U 7JB". Four digits only after a comma and never a year (19xx/20xx: "Paris, 2019").
 _POSTCODE_AFTER_PLACE = regex.compile(
     r"(?:,?[ ](?:\d{5,6}|\d{3}[ ]\d{2}|\d{2}-\d{3}|\d{5}-\d{3,4}|\d{4}-\d{3}|\d{4}[ ]?[A-Z]{2}"
-    r"|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d)"
+    rf"|{zip_code.LOOSE_UK_CA})"
     r"|,[ ](?!19\d\d|20\d\d)\d{4})(?![\w-]|[.,]\d)")
 
 

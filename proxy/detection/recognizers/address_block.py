@@ -24,7 +24,7 @@ import regex
 from proxy.detection.recognizers import places
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 from proxy.detection.recognizers.places import COUNTRIES_EN
-from proxy.detection.recognizers.street_address import STREET_TYPES, SUFFIXES
+from proxy.detection.recognizers.street_address import STREET_TYPE_ALTERNATION, SUFFIXES
 from proxy.detection.recognizers.zip_code import (
     AU_STATES,
     CA_POSTCODE_LOOSE,
@@ -70,8 +70,7 @@ _ENDS_IN_POSTCODE = regex.compile(rf"{_POSTCODE}[ \t.,;!?)]*$", regex.IGNORECASE
 # Two lines are enough when one of them says "address" by its form: a street type ending the street line ("2000
 # Heather Roads", "Musterweg 5"), or a state or province and its postcode (US, Canada, Australia) or a UK or
 # Canadian postcode ending the last.
-_TYPES = "|".join(regex.escape(t) for t in STREET_TYPES)
-_STREET_LINE = regex.compile(rf"(?:\b(?:{_TYPES})\.?|\p{{Ll}}(?:{SUFFIXES})(?:[ ]\d{{1,5}}[a-z]?)?)"
+_STREET_LINE = regex.compile(rf"(?:\b(?:{STREET_TYPE_ALTERNATION})\.?|\p{{Ll}}(?:{SUFFIXES})(?:[ ]\d{{1,5}}[a-z]?)?)"
                              rf"(?:,?[ ]{{1,3}}{_UNIT})?[ \t]*$", regex.IGNORECASE)
 _POSTAL_LAST_LINE = regex.compile(rf"(?:,?[ ](?:{US_STATES})[ ]{{1,2}}\d{{5}}(?:-\d{{4}})?|(?<![\w-]){UK_CA_POSTCODE}"
                                   rf"|,?[ ](?:{CA_PROVINCES})[ ]{{1,2}}{CA_POSTCODE_LOOSE}"

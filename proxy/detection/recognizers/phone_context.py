@@ -24,13 +24,16 @@ _INTL_GROUPS = rf"(?:\(\d{{1,4}}\)[ .-]?)?\d{{1,5}}(?:[ .-]?\d{{1,5}}){{1,5}}{_E
 # 723.324.9351, with an optional 1, +1 or 001 in front.
 _NANP = regex.compile(r"(?:(?:\+?1|001)[ .-]?)?(?:\(\d{3}\)[ ]?\d{3}-|\d{3}-\d{3}-|\d{3}\.\d{3}\.)\d{4}"
                       r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?", regex.IGNORECASE)
+_TRAILING_EXTENSION = regex.compile(r"[ ]?(?:x|ext\.?)[ ]?\d+$", regex.IGNORECASE)
+# A whole number after a cue that says what it is (a field label, "my number is"): `+` international or groups.
+_CUED_NUMBER = (rf"(?:\+\d{{1,3}}[ .-]?(?:\(0\)[ .-]?)?{_INTL_GROUPS}|{_GROUPS})(?![\w/:]|[.,]\d)")
 _LABELS = r"(?i:office|fax|home|work|mobile|cell|phone|tel|landline)"
 
 
 def validate(value: str) -> Check:
     """7-15 digits (an extension aside); `+` numbers are confirmed when libphonenumber calls them valid, North
     American forms by their punctuation."""
-    digits = [c for c in regex.sub(r"(?i)[ ]?(?:x|ext\.?)[ ]?\d+$", "", value) if c.isdigit()]
+    digits = [c for c in _TRAILING_EXTENSION.sub("", value) if c.isdigit()]
     if not 7 <= len(digits) <= 15 or len(set(digits)) == 1:
         return Check.REJECTED
     if _NANP.fullmatch(value):
@@ -56,14 +59,12 @@ SPEC = RecognizerSpec(
         # NER's 0.85, which reads some of these as dates.
         PatternSpec("phone after its label",
                     r"(?<=\b(?i:phone|telephone|tel|mobile|mob|cell|fax|telefon|handy|mobil)\.?"
-                    r"(?:[ ](?i:no|nr|number|nummer)\.?)?[ ]?:[ \t]*\n?[ \t]*)"
-                    rf"(?:\+\d{{1,3}}[ .-]?(?:\(0\)[ .-]?)?{_INTL_GROUPS}|{_GROUPS})(?![\w/:]|[.,]\d)", 0.9),
+                    rf"(?:[ ](?i:no|nr|number|nummer)\.?)?[ ]?:[ \t]*\n?[ \t]*){_CUED_NUMBER}", 0.9),
         # "My number is …" means a phone number; "licence number", "order number" do not, so "number" is no
         # context word.
         PatternSpec("phone after 'my number'",
                     r"(?<=\b(?i:(?:my|our|his|her|their|your)[ ](?:mobile[ ]|cell[ ]|home[ ]|work[ ])?number)"
-                    r"(?:[ ](?i:is|was))?:?[ ]{1,3})"
-                    rf"(?:\+\d{{1,3}}[ .-]?(?:\(0\)[ .-]?)?{_INTL_GROUPS}|{_GROUPS})(?![\w/:]|[.,]\d)", 0.6),
+                    rf"(?:[ ](?i:is|was))?:?[ ]{{1,3}}){_CUED_NUMBER}", 0.6),
         # Contact lists put the label after the number: "(37) 788-063-Office", "…,3660170548-Fax".
         PatternSpec("phone before its label", rf"(?<![\w+./:-]){_GROUPS}(?=[ ]?[-–(][ ]?{_LABELS}\b)", 0.6),
     ),

@@ -33,7 +33,7 @@ STREET_TYPES = tuple(sorted({t for p in (faker.providers.address.en_US.Provider,
                              for t in p.street_suffixes if " " not in t and t not in _NOT_STREET_TYPES}
                             | {"Str", "St", "Ave", "Rd", "Blvd", "Ln", "Dr", "Ct", "Pl", "Sq", "Pkwy", "Hwy", "Cir"},
                             key=lambda t: (-len(t), t)))
-_EN_TYPES = "|".join(regex.escape(t) for t in STREET_TYPES)
+STREET_TYPE_ALTERNATION = "|".join(regex.escape(t) for t in STREET_TYPES)
 # In any case ("74678 midtvollen 130 st.") only the common types: "2 cats 3 ways" is no address.
 _COMMON_TYPES = (r"Street|Str|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Square|Sq"
                  r"|Terrace|Crescent|Parkway|Pkwy|Highway|Hwy|Close|Row|Alley|Circle|Cir")
@@ -73,7 +73,7 @@ SPEC = RecognizerSpec(
     entity_type="LOCATION",
     patterns=(
         PatternSpec("number street-type", rf"\b\d{{1,6}}[A-Za-z]?(?:[ ]\d{{1,5}}[A-Za-z]?)?[ ]+(?:{_CAP}[ ]+){{1,3}}"
-                                          rf"(?:{_EN_TYPES})\b\.?{_INLINE_UNIT}{_TOWN}", 0.7),
+                                          rf"(?:{STREET_TYPE_ALTERNATION})\b\.?{_INLINE_UNIT}{_TOWN}", 0.7),
         # "Hauptstraße 5", "Enrico-Köhler-Straße 4681": the type glued on, or capitalised after a hyphen.
         PatternSpec("name-suffix number",
                     rf"\b{_BUILDING}\p{{Lu}}[\w-]*(?:{SUFFIXES}|-(?i:{SUFFIXES}))[ ]+\d{{1,5}}[a-z]?\b{_TOWN}", 0.7),

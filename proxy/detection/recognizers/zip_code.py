@@ -27,7 +27,7 @@ _CA = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]\d[ABCEGHJ-NPRSTV-Z]\d"
 # Ireland's Eircode: a routing key (letter, two digits; D6W) and a four-character unique identifier.
 _EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ ]?[0-9AC-FHKNPRTV-Y]{4}"
 # With or without the space, as people type them after a postal word.
-_LOOSE_UK_CA = r"[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
+LOOSE_UK_CA = r"[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
 _DIGITS = r"\d{3,6}(?:[ -]\d{2,4})?(?:[ ][A-Z]{2})?(?![\w-]|[.,]\d)"
 CA_POSTCODE_LOOSE = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d"
 UK_CA_POSTCODE = rf"(?:{_UK}|{_CA})\b(?<!\d(?:TB|GB|MB|KB))"
@@ -38,10 +38,10 @@ SPEC = RecognizerSpec(
     patterns=(
         PatternSpec("postal code", rf"(?<![\w.,-]){_DIGITS}", 0.05),
         PatternSpec("uk, irish or canadian postcode",
-                    rf"\b(?:{_LOOSE_UK_CA}|{_EIRCODE})\b", 0.1),
+                    rf"\b(?:{LOOSE_UK_CA}|{_EIRCODE})\b", 0.1),
         # "post code" is two words; context words are matched one word at a time.
         PatternSpec("after 'post code'",
-                    rf"(?<=\b(?i:post[ ]code)\b[^\d\n]{{0,24}})(?:{_DIGITS}|\b(?:{_LOOSE_UK_CA}|{_EIRCODE})\b)", 0.6),
+                    rf"(?<=\b(?i:post[ ]code)\b[^\d\n]{{0,24}})(?:{_DIGITS}|\b(?:{LOOSE_UK_CA}|{_EIRCODE})\b)", 0.6),
         PatternSpec("us town, state zip",
                     rf"(?<=\p{{Lu}}[\p{{L}}.'’-]*,?[ ](?:{US_STATES})[ ]{{1,2}})\d{{5}}(?:-\d{{4}})?"
                     r"(?![\w-]|[.,]\d)", 0.6),
