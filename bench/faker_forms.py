@@ -6,8 +6,9 @@ The evaluation sets hold a few dozen postal codes and phone numbers each, too fe
 from one that generalises. This benchmark makes its own: Faker's postcodes, phone numbers and full addresses for
 24 locales, set in sentences written here (not taken from any evaluation set), with and without a word saying
 what the value is. It also sends sentences full of numbers that are none of these (prices, versions, order ids,
-dates, times, counts) and counts what is found in them. Ours and plain Presidio defaults run in the same pass of
-`govproxy scan` over the same records (as in detection_quality.py).
+dates, times, counts), and numbers of that kind right after names and places, and counts what is found in them.
+Ours and plain Presidio defaults run in the same pass of `govproxy scan` over the same records (as in
+detection_quality.py).
 
 A planted value leaks when findings do not cover every one of its characters. Faker's output moves with its
 version, which is printed.
@@ -61,6 +62,14 @@ NEGATIVES = ("The order total was 1234.50 EUR, paid on 2024-03-12.", "Upgrade to
              "Build 20240312.4 failed on step 7 of 9.", "The flight lands at 06:45, gate B12.",
              "Item 12345 costs 19,99 € and ships in 3-5 days.", "Set the timeout to 30000 ms and retries to 5.",
              "Your order number is 4471 2210 93.", "My driver's license number is 6940579.")
+# Numbers right after names and places that are neither phone numbers nor postcodes: only findings that cover a
+# digit count here (the names and places themselves are rightly found).
+NEAR_NAMES = ("Alice Walker, 1985-1990, led the team.", "Paid Tom Harris on 03/04/2024 for 3 hours.",
+              "Ask Peter Lang at 14:30 in room 4012.", "Berlin 2024 was the best conference so far.",
+              "Michael Jordan, 23, scored 63 points in Boston.", "Lisa Chen on 2023-11-05: the build passed.",
+              "Order for John Miller, 3 items, 59.97 USD.", "London 2012 drew 10 500 athletes.",
+              "Meet Jan Novak at gate 12 in Prague 1.", "Sarah Lee, 1.5 million views on 12 May 2023.",
+              "Vienna 1900 was the capital of an empire.", "Invoice for Maria Lopez, total 1,204.00 EUR.")
 
 
 def planted(kind: str, fake: Faker) -> str:
@@ -89,6 +98,8 @@ def make_records(per: int, seed: int) -> list[dict]:
                                     "cue": cue, "span": [start, start + len(value)]})
     for i, text in enumerate(NEGATIVES):
         records.append({"id": f"neg-{i}", "text": text, "kind": "negative"})
+    for i, text in enumerate(NEAR_NAMES):
+        records.append({"id": f"near-{i}", "text": text, "kind": "near names"})
     return records
 
 
@@ -106,11 +117,15 @@ def tally(records: list[dict], found: dict[str, list[dict]]) -> dict[str, object
     by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_locale: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     leaked_examples: dict[str, list[str]] = defaultdict(list)
-    negative_findings = []
+    negative_findings, near_findings = [], []
     for r in records:
         fs = found.get(r["id"], [])
         if r["kind"] == "negative":
             negative_findings += [f"{f['entity_type']} {r['text'][f['start']:f['end']]!r}" for f in fs]
+            continue
+        if r["kind"] == "near names":
+            near_findings += [f"{f['entity_type']} {r['text'][f['start']:f['end']]!r}" for f in fs
+                              if any(c.isdigit() for c in r["text"][f["start"]:f["end"]])]
             continue
         leak = not covered(r["span"], r["text"], fs)
         for key, table in ((f"{r['kind']} {r['cue']}", by_kind), (r["locale"], by_locale)):
@@ -121,7 +136,8 @@ def tally(records: list[dict], found: dict[str, list[dict]]) -> dict[str, object
     return {"leak_by_kind": {k: round(v[1] / v[0], 3) for k, v in sorted(by_kind.items())},
             "leak_by_locale": {k: round(v[1] / v[0], 3) for k, v in sorted(by_locale.items())},
             "planted": sum(v[0] for v in by_kind.values()), "leaked": sum(v[1] for v in by_kind.values()),
-            "negative_findings": negative_findings, "leaked_examples": dict(leaked_examples)}
+            "negative_findings": negative_findings, "near_names_findings": near_findings,
+            "leaked_examples": dict(leaked_examples)}
 
 
 def main() -> None:
@@ -153,6 +169,10 @@ def main() -> None:
     print(f"\nfindings in {len(NEGATIVES)} sentences of numbers that are no PII: ours {len(ours['negative_findings'])},"
           f" presidio {len(base['negative_findings'])}")
     for item in ours["negative_findings"]:
+        print("  ours:", item)
+    print(f"findings on the numbers of {len(NEAR_NAMES)} sentences of numbers after names and places that are no"
+          f" phone or postcode: ours {len(ours['near_names_findings'])}, presidio {len(base['near_names_findings'])}")
+    for item in ours["near_names_findings"]:
         print("  ours:", item)
     if args.examples:
         for kind, items in ours["leaked_examples"].items():

@@ -6,7 +6,7 @@ Pure functions over `Finding`s and the text they index, so they are tested witho
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import regex
 import tldextract
@@ -196,24 +196,54 @@ def _mention_names_someone(word: str) -> bool:
 
 
 # A postcode right after a place: "I moved to Lake Joshua, 67631 last spring", "Kristenberg 28378 is where …",
-# "South Leonard, M5U 7JB". Four digits only after a comma and never a year (19xx/20xx: "Paris, 2019").
+# "South Leonard, M5U 7JB", "Nichola Ville, H37 05V5", "Meerut-571727" (an Indian PIN, joined by a hyphen).
+# Four digits alone only after a comma and never a year (19xx/20xx: "Paris, 2019").
 _POSTCODE_AFTER_PLACE = regex.compile(
-    r"(?:,?[ ](?:\d{5,6}|\d{3}[ ]\d{2}|\d{2}-\d{3}|\d{5}-\d{3,4}|\d{4}-\d{3}|\d{4}[ ]?[A-Z]{2}"
-    rf"|{zip_code.LOOSE_UK_CA})"
-    r"|,[ ](?!19\d\d|20\d\d)\d{4})(?![\w-]|[.,]\d)")
+    rf"(?:,?[ ](?!\d{{4}}(?!\d|[ ]?[A-Z]{{2}}|-\d))(?:{zip_code.EU_POSTCODE}|\d{{6}}|\d{{5}}-\d{{4}}"
+    rf"|{zip_code.LOOSE_UK_CA}|{zip_code.EIRCODE})"
+    r"|-\d{6}|,[ ](?!19\d\d|20\d\d)\d{4})(?![\w-]|[.,]\d)")
+
+
+# A phone number right after a person's name: "Tayla Blake, 450-5561", "Ask for Júlia Maia at 932 833 125",
+# "Dr. Á. Farkas Bernadett\n54/610-7358". Seven to fifteen digits; never a date or a span of years.
+_PHONE_AFTER_NAME = regex.compile(r"(?:,[ ]|[ ](?:at|on)[ ]|[ \t]*\n)(?P<value>(?:\+|\(\+?)?\d[\d ()./-]{5,20}\d)"
+                                  r"(?![\w-]|[.,]\d)")
+_NOT_A_PHONE = regex.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|(?:19|20)\d\d[ ]?[-/][ ]?(?:19|20)?\d\d")
+
+
+def _phone_digits(value: str) -> bool:
+    return 7 <= sum(c.isdigit() for c in value) <= 15 and not _NOT_A_PHONE.fullmatch(value)
+
+
+def _values_after(findings: list[Finding], text: str, anchor_type: str, pattern: regex.Pattern[str],
+                  entity_type: str, recognizer: str, check: Callable[[str], bool] | None = None) -> list[Finding]:
+    """`findings` plus an `entity_type` finding (score 0.5) for each `pattern` match right after an `anchor_type`
+    finding; the match's `value` group (or the match less its leading comma, space or hyphen) is the value."""
+    added = []
+    for f in findings:
+        if f.entity_type != anchor_type:
+            continue
+        m = pattern.match(text, f.end)
+        if not m:
+            continue
+        if "value" in pattern.groupindex:
+            start, end = m.span("value")
+        else:
+            start, end = m.end() - len(m.group().lstrip(", -")), m.end()
+        if check is None or check(text[start:end]):
+            added.append(Finding(f.field, start, end, entity_type, 0.5, recognizer, f.language))
+    return [*findings, *added]
 
 
 def postcodes_after_places(findings: list[Finding], text: str) -> list[Finding]:
     """`findings` plus a ZIP_CODE for a postcode-shaped number right after a LOCATION finding."""
-    added = []
-    for f in findings:
-        if f.entity_type != "LOCATION":
-            continue
-        m = _POSTCODE_AFTER_PLACE.match(text, f.end)
-        if m:
-            start = f.end + len(m.group()) - len(m.group().lstrip(", "))
-            added.append(Finding(f.field, start, m.end(), "ZIP_CODE", 0.5, "PostcodeAfterPlace", f.language))
-    return [*findings, *added]
+    return _values_after(findings, text, "LOCATION", _POSTCODE_AFTER_PLACE, "ZIP_CODE", "PostcodeAfterPlace")
+
+
+def phones_after_names(findings: list[Finding], text: str) -> list[Finding]:
+    """`findings` plus a PHONE_NUMBER for a phone-shaped number right after a PERSON finding."""
+    return _values_after(findings, text, "PERSON", _PHONE_AFTER_NAME, "PHONE_NUMBER", "PhoneAfterName",
+                         _phone_digits)
 
 
 def propagate_names(findings: list[Finding], text: str) -> list[Finding]:
@@ -292,7 +322,7 @@ def resolve_overlaps(findings: Iterable[Finding], text: str | None = None) -> li
 # their own. Nothing else is absorbed: a secret or an e-mail inside a URL keeps its own type (and policy).
 _ADDRESS_RECOGNIZERS = frozenset({"AddressBlockRecognizer", "ContinentalAddressRecognizer", "StreetAddressRecognizer",
                                   "StreetAddressNumberedRecognizer", "StreetAddressAnyCaseRecognizer",
-                                  "PostcodeTownRecognizer"})
+                                  "PostcodeTownRecognizer", "TownPostcodeRecognizer"})
 _PARTS = frozenset({"PERSON", "LOCATION", "DATE_TIME", "NRP", "ORGANIZATION", "ZIP_CODE", "DE_POSTCODE_CITY"})
 _ABSORBS = {"LOCATION": _PARTS, "PHONE_NUMBER": frozenset({"DATE_TIME", "ZIP_CODE", "DE_POSTCODE_CITY"})}
 

@@ -21,6 +21,7 @@ from proxy.detection.resolve import (
     allow_list_regions,
     drop_allowed,
     drop_false_positives,
+    phones_after_names,
     postcodes_after_places,
     propagate_names,
     resolve_overlaps,
@@ -97,7 +98,8 @@ class TextAnalyzer:
         raw = self.presidio.analyze(text, language, self.config.score_threshold)
         kept = [f for f in raw if f.entity_type not in self.disabled_entities]
         kept = propagate_names(review_model_names(drop_false_positives(kept, text), text), text)
-        kept = postcodes_after_places(kept, text)
+        kept = phones_after_names(postcodes_after_places(kept, text), text)
+        kept = [f for f in kept if f.entity_type not in self.disabled_entities]
         kept = drop_allowed(kept, allow_list_regions(text, self.allow_list))
         return resolve_overlaps(kept, text)
 

@@ -168,3 +168,23 @@ def test_redact_addresses_and_phones_in_the_forms_of_many_countries() -> None:
     spans = {(text[f["start"]:f["end"]], f["entity_type"]) for f in item["findings"]}
     assert {("ul. Kołłątaja 79/19\n02-931 Kwidzyn", "LOCATION"), ("(723) 324-9351", "PHONE_NUMBER"),
             ("2000 Heather Roads\nLake Carloston, CA 77895", "LOCATION")} <= spans
+
+
+def test_redact_postcodes_and_phones_that_their_neighbours_give_away() -> None:
+    # A street with an Irish postcode and no comma, a known town and its postcode, an Indian PIN after a hyphen,
+    # phone numbers right after names with no phone word; none reaches the output. Numbers after names that are
+    # no phone numbers (a span of years) are not read as phones, and a name the model runs over a line break is
+    # cut there: the next line's label stays.
+    text = ("Ship it to 72 Bernard Street P26 34V8 Giles Ville. The office is in Diepholz 72902 now. Sent from "
+            "Meerut-571727 on Monday. Ask for Júlia Maia at 932 833 125 tomorrow.\nTayla Blake, 450-5561\n"
+            "Alice Walker, 1985-1990, led the team.\n\nBest,\nTom Harris\nSupport")
+    redacted = cli("redact", "-", "--language", "en", env=env(), input=text).stdout
+    for value in ("Bernard Street", "P26 34V8", "Giles Ville", "Diepholz", "72902", "571727", "Júlia Maia",
+                  "932 833 125", "Tayla Blake", "450-5561", "Tom Harris"):
+        assert value not in redacted, value
+    assert redacted.rstrip().endswith("\nSupport")
+    [item] = json.loads(cli("scan", "-", "--format", "json", "--language", "en", env=env(), input=text).stdout)
+    spans = {(text[f["start"]:f["end"]], f["entity_type"]) for f in item["findings"]}
+    assert {("72 Bernard Street P26 34V8 Giles Ville", "LOCATION"), ("Diepholz 72902", "LOCATION"),
+            ("932 833 125", "PHONE_NUMBER"), ("450-5561", "PHONE_NUMBER"), ("Tom Harris", "PERSON")} <= spans
+    assert not [s for s in spans if s[1] == "PHONE_NUMBER" and "1985" in s[0]]

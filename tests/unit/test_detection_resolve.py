@@ -12,6 +12,7 @@ from proxy.detection.resolve import (
     allow_list_regions,
     drop_allowed,
     drop_false_positives,
+    phones_after_names,
     postcodes_after_places,
     propagate_names,
     resolve_overlaps,
@@ -195,15 +196,39 @@ def test_model_spans_over_a_line_break_are_cut_to_their_lines() -> None:
 @pytest.mark.parametrize(("text", "code"), [("I moved to Lake Joshua, 67631 last spring.", "67631"),
                                             ("Kristenberg 28378 is where the office is", "28378"),
                                             ("I moved to Radom, 80-262 last spring.", "80-262"),
-                                            ("South Leonard, M5U 7JB", "M5U 7JB"), ("Lyss, 3250.", "3250")])
+                                            ("South Leonard, M5U 7JB", "M5U 7JB"), ("Lyss, 3250.", "3250"),
+                                            ("I moved to Nichola Ville, H37 05V5 last spring.", "H37 05V5"),
+                                            ("Meerut-571727", "571727"), ("Lisboa 4700-123", "4700-123"),
+                                            ("Amsterdam 1012NX", "1012NX")])
 def test_a_postcode_right_after_a_place(text: str, code: str) -> None:
-    place = regex.match(r"(?:I moved to )?([\w ]+?)(?=,| \d)", text)
+    place = regex.match(r"(?:I moved to )?([\w ]+?)(?=,| \d|-\d)", text)
     found = postcodes_after_places([f(place.start(1), place.end(1), "LOCATION", 0.85)], text)
     assert [(text[x.start:x.end], x.entity_type) for x in found[1:]] == [(code, "ZIP_CODE")]
 
 
 @pytest.mark.parametrize("text", ["We met in Paris, 2019 was great.", "Berlin 2500 people came", "Rome, 12.5 km away",
-                                  "Oslo, 40000000 people"])
+                                  "Oslo, 40000000 people", "Graz-12345", "Boeing-7370000"])
 def test_no_postcode_after_a_place(text: str) -> None:
     place = regex.match(r"(?:We met in )?(\w+)", text)
     assert postcodes_after_places([f(place.start(1), place.end(1), "LOCATION", 0.85)], text)[1:] == []
+
+
+@pytest.mark.parametrize(("text", "phone"), [("Tayla Blake, 450-5561", "450-5561"),
+                                             ("Ask for Júlia Maia at 932 833 125 tomorrow.", "932 833 125"),
+                                             ("Irina Melo, (351) 964446347", "(351) 964446347"),
+                                             ("Dr. Farkas Bernadett\n54/610-7358", "54/610-7358"),
+                                             ("ring Eric Kjeldsen on +45 61436537.", "+45 61436537")])
+def test_a_phone_number_right_after_a_name(text: str, phone: str) -> None:
+    name = regex.search(r"\p{Lu}\p{Ll}+ \p{Lu}\p{Ll}+", text)
+    found = phones_after_names([f(name.start(), name.end(), "PERSON", 0.85)], text)
+    assert [(text[x.start:x.end], x.entity_type, x.recognizer) for x in found[1:]] == [
+        (phone, "PHONE_NUMBER", "PhoneAfterName")]
+
+
+@pytest.mark.parametrize("text", ["Alice Walker, 1985-1990, led the team.", "Paid Tom Harris on 03/04/2024.",
+                                  "Lisa Chen on 2023-11-05 passed.", "Sarah Lee, 2019 - 2021", "Bob Miller, 25, here",
+                                  "Anna Berg at 14:30 in room 4012.", "Jan Novak, 12.5 km away",
+                                  "Tom Harris, 1234567890123456789 rows"])
+def test_no_phone_number_after_a_name(text: str) -> None:
+    name = regex.search(r"\p{Lu}\p{Ll}+ \p{Lu}\p{Ll}+", text)
+    assert phones_after_names([f(name.start(), name.end(), "PERSON", 0.85)], text)[1:] == []

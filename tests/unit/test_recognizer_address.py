@@ -51,19 +51,22 @@ def test_address_block_never_runs_into_the_next_line(text: str, block: str) -> N
     "Table 3\nrow 1 a 2\nTotal 12345",
     "Step 1 Install\nStep 2 Run 12345",
     "See section 4 of the spec\nIt covers timing 300 ms",
+    "Ask for Júlia Maia at 932 833 125 tomorrow.\nTayla Blake, 450-5561",  # from the middle of a phone number
 ])
 def test_not_address_blocks(text: str) -> None:
     assert address_block.SPEC.matches(text) == []
 
 
 @pytest.mark.parametrize("filler", ["1 aa\n", "12 Main St\n", "1 ", "a\n", "> \n", "Apt. 1\n", "aa bb cc\n",
-                                    "1 Aa 2, ", "9 aa 9 ", "flew to Aa ", "Aa 1\n", "Aa Bb 12\n12345 "])
+                                    "1 Aa 2, ", "9 aa 9 ", "flew to Aa ", "Aa 1\n", "Aa Bb 12\n12345 ",
+                                    "Aa Bb 1234 ", "1 Aa St A12 Bb "])
 def test_address_matches_stay_bounded_on_repetitive_text(filler: str) -> None:
     """Every quantifier is bounded, so no match grows with the text (how long the patterns take on such input is
     measured by bench/pathological.py; a pattern that backtracked without end would hit the suite's timeout)."""
     text = filler * 5_000
     for spec in (address_block.SPEC, address_block.CONTINENTAL_SPEC, street_address.SPEC,
-                 street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, place_cue.SPEC):
+                 street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, street_address.POSTCODE_TOWN_SPEC,
+                 street_address.TOWN_POSTCODE_SPEC, place_cue.SPEC):
         assert all(m.end - m.start < 400 for m in spec.matches(text)), spec.name
 
 
@@ -190,6 +193,7 @@ def test_uncommon_street_types_are_not_read_in_any_case() -> None:
     ("Deliver to pl. Grottgera 80/73, 80-262 Zakopane.", "80-262 Zakopane"),
     ("Deliver to Feira Nogueira, 4, 58073-021 Siqueira.", "58073-021 Siqueira"),
     ("Deliver to Dunaújvárosi utca 41., H-5580 Magyarmellékfalva.", "H-5580 Magyarmellékfalva"),
+    ("Deliver to Kerkstraat 3, 5907JO Venlo.", "5907JO Venlo"),
 ])
 def test_postcode_and_town_after_a_comma(text: str, place: str) -> None:
     assert best(street_address.POSTCODE_TOWN_SPEC, text) == (place, 0.6)
@@ -208,6 +212,34 @@ def test_a_number_and_ordinary_words_after_a_comma_are_no_town(text: str) -> Non
 ])
 def test_street_with_unit_or_hyphenated_type_and_its_town(text: str, address: str) -> None:
     assert best(street_address.SPEC, text) == (address, 0.9)
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("My address is 72 Bernard Street SW1A 1AA London.", "72 Bernard Street SW1A 1AA London"),
+    ("My address is 72 Bernard Street P26 34V8 Giles Ville.", "72 Bernard Street P26 34V8 Giles Ville"),
+    ("Sent from 02 McRoarty Street V36N685 Patricia Ville on Monday.", "02 McRoarty Street V36N685 Patricia Ville"),
+    ("Send it to 12 High Street B0J 2H0.", "12 High Street B0J 2H0"),
+])
+def test_street_with_a_uk_irish_or_canadian_postcode_and_no_comma(text: str, address: str) -> None:
+    assert best(street_address.SPEC, text) == (address, 0.9)
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("Diepholz 72902 is where the office is now.", "Diepholz 72902"),
+    ("Sankt Valentin 5018 is where the office is now.", "Sankt Valentin 5018"),
+    ("Sent from Bhilwara-544055 on Monday.", "Bhilwara-544055"),
+    ("Offices: Dübendorf 9483 and Buchs 6280.", "Dübendorf 9483"),
+    ("Deliver to Amsterdam 1012 NX tomorrow.", "Amsterdam 1012 NX"),
+])
+def test_a_known_town_and_its_postcode(text: str, place: str) -> None:
+    assert best(street_address.TOWN_POSTCODE_SPEC, text) == (place, 0.6)
+
+
+@pytest.mark.parametrize("text", ["Berlin 2019 was cold.", "Windows 11 and Office 2021 are out.",
+                                  "Kristenberg 28378 is where the office is now.",
+                                  "aus der Marke 305 02 291 hin", "Paris 12.5 km away", "London 2012 drew crowds"])
+def test_no_town_postcode_for_years_unknown_words_or_longer_numbers(text: str) -> None:
+    assert street_address.TOWN_POSTCODE_SPEC.matches(text) == []
 
 
 def test_german_postcode_city_keeps_every_letter_of_the_town() -> None:

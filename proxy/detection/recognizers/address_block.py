@@ -29,6 +29,7 @@ from proxy.detection.recognizers.zip_code import (
     AU_STATES,
     CA_POSTCODE_LOOSE,
     CA_PROVINCES,
+    EU_POSTCODE,
     UK_CA_POSTCODE,
     US_STATES,
 )
@@ -40,10 +41,11 @@ _WORDS = rf"{_WORD}(?:(?:[ ]{{1,2}}|,[ ]?){_WORD}){{0,3}}(?:[ ]\([\p{{L}}\p{{M}}
 _STREET_WORD = r"[\p{L}\p{M}][\p{L}\p{M}'’.-]{1,30}"
 _UNIT = r"(?:apt|apartment|suite|ste|unit|flat|studio|level|room)\.?[ ]?#?\d{1,5}[a-z]?"
 _POBOX = r"(?:p\.?[ ]?o\.?[ ]?box|postbox|postfach|box)[ ]\d{1,6}"
-# Building number (or two: "935 69 Gordon Terrace"), up to five words, a house number, an inline unit.
 # Building number (or two: "935 69 Gordon Terrace"; "1/134" for unit and number), up to five words, a house
 # number, an inline unit; a unit may come first ("Unit 72 9 Michael Green") or stand on its own line ("Flat 49r").
-_STREET = (rf"(?<![\w.,:/+-])(?:{_UNIT}[ ]{{1,3}})?\d{{1,6}}[a-z]?(?:/\d{{1,5}}[a-z]?|[ ]\d{{1,5}}[a-z]?)?[ ]{{1,3}}"
+# Never from the middle of a run of digit groups ("at 932 833 125 tomorrow." is a phone number and a word).
+_STREET = (rf"(?<![\w.,:/+-])(?<!\d[ ])(?:{_UNIT}[ ]{{1,3}})?\d{{1,6}}[a-z]?(?:/\d{{1,5}}[a-z]?|[ ]\d{{1,5}}[a-z]?)?"
+           rf"[ ]{{1,3}}"
            rf"(?:{_POBOX}|{_STREET_WORD}(?:[ ]{{1,2}}{_WORD}){{0,4}}(?:[ ]{{1,2}}\d{{1,5}}[a-z]?\.?)?)"
            rf"(?:,?[ ]{{1,3}}{_UNIT})?"
            rf"|(?<![\w.-]){_POBOX}(?:,?[ ]{{1,3}}{_UNIT})?"
@@ -109,13 +111,12 @@ SPEC = RecognizerSpec(
 # "ul. Kołłątaja 79/19", "Városi utca 149.", "Praça de Ribeiro, 11", "8, avenue Lucie Fernandes"), an optional
 # line (district, unit), then the postcode and town ("48337 Lichtenfels", "H-2907 Tamásifalva", "9483-378
 # Reguengos de Monsaraz", "1012 TX Baard" over two lines) or the town and postcode ("Cantabria, 47999").
-_EU_CODE = r"(?:[A-Z]{1,2}-)?(?:\d{5}|\d{4}-\d{3}|\d{4}(?:[ ]?[A-Z]{2})?|\d{2}-\d{3}|\d{3}[ ]\d{2})"
 _TOWN_WORDS = r"\p{Lu}[\p{L}\p{M}'’.-]{1,30}(?:[ ](?:\p{Ll}{1,3}[ ])?\p{Lu}[\p{L}\p{M}'’.-]{1,30}){0,3}"
 _HOUSE_NUMBER = r"\d{1,5}[a-zA-Z]?(?:/\d{1,5}[a-zA-Z]?)?\.?"
 # The street line starts a line (or follows a label's colon): "Contact John Smith 12" is not a street.
 _EU_STREET = (rf"(?<=(?:^|\n|:)[ \t>?|]{{0,8}})(?:\d{{1,5}}[a-z]?,?[ ]{_WORD}(?:[ ]{_WORD}){{0,5}}"
               rf"|{_WORD}(?:[ ]{_WORD}){{0,5}},?[ ]{_HOUSE_NUMBER})")
-_EU_LAST = (rf"(?:{_EU_CODE}(?:,?[ ]|[ \t]{{0,8}}\n{_PREFIX}){_TOWN_WORDS}(?:[ ]\([A-Z]{{2}}\))?"
+_EU_LAST = (rf"(?:{EU_POSTCODE}(?:,?[ ]|[ \t]{{0,8}}\n{_PREFIX}){_TOWN_WORDS}(?:[ ]\([A-Z]{{2}}\))?"
             rf"|{_TOWN_WORDS},[ ]\d{{4,5}})")
 # Street words of continental Europe, as Faker's address providers of those countries list them, with ours.
 _EU_STREET_WORDS = frozenset(w.strip().lower().rstrip(".") for w in (

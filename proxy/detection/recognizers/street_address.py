@@ -16,8 +16,8 @@ import faker.providers.address.en_US
 import regex
 
 from proxy.detection.recognizers import name_lists, places
-from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
-from proxy.detection.recognizers.zip_code import EU_POSTCODE, US_STATES
+from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec, SpanMatch
+from proxy.detection.recognizers.zip_code import EIRCODE, EU_POSTCODE, UK_CA_POSTCODE, US_STATES
 
 _CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’.-]*"
 # The street types of English-speaking countries: the US Postal Service's suffixes (Knoll, Ranch, Stravenue) and the
@@ -50,13 +50,17 @@ _BUILDING = r"(?:(?<![\d.,])\d{1,6}[ ]+)?"
 _WORD = r"\p{Lu}[\p{L}\p{M}'’-]*"
 # ", 10115 Berlin", ", 53-320 Wrocław": a postcode before the town says it is one, wherever the clause ends;
 # ", Springfield, IL 62704": a US state code and ZIP after it.
+# "72 Bernard Street SW1A 1AA London", "8 Troy Street T90 KD5R Leona Ville": a UK, Canadian or Irish postcode
+# right after the street, with or without its town.
+_ISLAND_POSTCODE = rf"(?:{UK_CA_POSTCODE}|\b{EIRCODE}\b)"
 _TOWN = (rf"(?:,[ ](?:{EU_POSTCODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD})?"
          rf"|{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}(?:,?[ ](?:{US_STATES})[ ]{{1,2}}\d{{5}}(?:-\d{{4}})?)?"
-         rf"(?=[ ]?(?:[.,;:!?)]|$))))?")
+         rf"(?=[ ]?(?:[.,;:!?)]|$)))|[ ]{_ISLAND_POSTCODE}(?:[ ]{_WORD}(?:[ ]{_WORD}){{0,2}})?)?")
 # "580 Parsons Gateway Apt. 215, 82145 Oneillfurt": a unit between the street and its town.
 _INLINE_UNIT = r"(?:,?[ ](?:Apt|Suite|Unit|Ste|Flat)\.?[ ]?#?\d{1,5}[A-Za-z]?\b)?"
 _ANY_WORDS = r"[\p{L}\p{M}][\p{L}\p{M}'’-]{1,30}(?:[ ][\p{L}\p{M}][\p{L}\p{M}'’.-]{0,30}){0,3}"
 _FULL = regex.compile(r"\d+[a-z]?[ ]+\d|.*\d.*,[ ][\p{Lu}\d]", regex.IGNORECASE | regex.DOTALL)
+_ENDS_IN_ISLAND_POSTCODE = regex.compile(rf".*[ ]{_ISLAND_POSTCODE}(?:[ ]{_WORD}(?:[ ]{_WORD}){{0,2}})?$")
 
 
 def full_address(value: str) -> Check:
@@ -65,7 +69,8 @@ def full_address(value: str) -> Check:
     PERSON at 0.85; the confirmed score is above that, so the whole address wins the overlap."""
     starts_with_number = value[:1].isdigit()
     has_house_number = starts_with_number and any(ch.isdigit() for ch in value.split(maxsplit=1)[-1])
-    return Check.CONFIRMED if has_house_number or _FULL.match(value) else Check.UNKNOWN
+    confirmed = has_house_number or _FULL.match(value) or _ENDS_IN_ISLAND_POSTCODE.match(value)
+    return Check.CONFIRMED if confirmed else Check.UNKNOWN
 
 
 SPEC = RecognizerSpec(
@@ -151,8 +156,6 @@ ANY_CASE_SPEC = RecognizerSpec(
 # A postcode and town after a comma, ending the clause, say "address" whatever came before them (a street form the
 # patterns above do not know): "Pasadizo de Ambrosio Solana 30, 41822 Jaén", "Pod Srázem 1, 545 80 Dašice",
 # "Finnpad 3, 8580 XP Opperdoes". The postcode forms of Europe and Brazil.
-_POSTCODE_TOWN_CODE = (r"(?:[A-Z]{1,2}-)?(?:\d{5}(?:-\d{3})?|\d{4}-\d{3}|\d{4}(?:[ ][A-Z]{2})?|\d{2}-\d{3}"
-                       r"|\d{3}[ ]\d{2})")
 _VOWEL = regex.compile(r"[aeiouyäöüåæøéèêáàâíìîóòôúùûőűąęěı]", regex.IGNORECASE)
 _TOWN_START = regex.compile(r"[\d -]+(?:[A-Z]{2}[ ])?(?=\p{Lu}\p{Ll})|[A-Z]{1,2}-[\d]+[ ]")
 
@@ -174,8 +177,30 @@ POSTCODE_TOWN_SPEC = RecognizerSpec(
     name="PostcodeTownRecognizer",
     entity_type="LOCATION",
     patterns=(PatternSpec("postcode and town after a comma",
-                          rf"(?<=,[ ]){_POSTCODE_TOWN_CODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}"
+                          rf"(?<=,[ ]){EU_POSTCODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}"
                           r"(?=[ ]?(?:[.,;!?)\n]|$))", 0.6),),
     case_sensitive=True,
     validate=_postcode_town,
 )
+
+
+# A town the place lists know and its postcode, no comma: "Diepholz 72902", "Sankt Valentin 5018", "Meerut-571727"
+# (an Indian PIN after a hyphen). Unknown words before a number are products, models and chapters ("Windows 11",
+# "Kapitel 12345"), four digits are never a year ("Berlin 2019"), and no digit group follows ("Marke 305 02 291").
+_TOWN_THEN_CODE = regex.compile(rf"(?<![\w-])(?P<town>{_WORD}(?:[ ]{_WORD}){{0,3}})(?:[ ]|-(?=\d{{6}}\b))"
+                                rf"(?!(?:19|20)\d\d\b)(?:{EU_POSTCODE}|\d{{6}})(?![\w-]|[.,]\d|[ ]\d)")
+
+
+def find_town_postcodes(text: str) -> list[SpanMatch]:
+    """The known town (the longest run of the words before the number that the lists know) and its postcode."""
+    found = []
+    for m in _TOWN_THEN_CODE.finditer(text):
+        words = list(regex.finditer(r"\S+", m.group("town")))
+        for i, word in enumerate(words):
+            if " ".join(w.group() for w in words[i:]) in places.KNOWN_PLACES:
+                found.append(SpanMatch(m.start("town") + word.start(), m.end(), 0.6, "known town and postcode"))
+                break
+    return found
+
+
+TOWN_POSTCODE_SPEC = RecognizerSpec(name="TownPostcodeRecognizer", entity_type="LOCATION", finder=find_town_postcodes)

@@ -18,14 +18,15 @@ US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|
               "|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI|AS|MP|FM|MH|PW")
 CA_PROVINCES = "AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT"
 AU_STATES = "ACT|NSW|NT|QLD|SA|TAS|VIC|WA"
-# Postcode shapes of continental Europe: 10115, 1012 NX, 53-320, 394 13, 1010.
-EU_POSTCODE = r"(?:\d{5}|\d{4}(?:[ ][A-Z]{2})?|\d{2}-\d{3}|\d{3}[ ]\d{2})"
+# Postcode shapes of continental Europe and Brazil, as written before a town (one constant for every address rule):
+# 10115, D-10115, 1010, 1012 NX, 1012NX, 53-320, 394 13, 4700-123 (Portugal), 58073-021 (Brazil).
+EU_POSTCODE = r"(?:[A-Z]{1,2}-)?(?:\d{5}(?:-\d{3})?|\d{4}-\d{3}|\d{4}(?:[ ]?[A-Z]{2})?|\d{2}-\d{3}|\d{3}[ ]\d{2})"
 # Royal Mail: outward code (no Q/V/X first, no I/J/Z second), space, inward code (its letters never C/I/K/M/O/V).
 _UK = r"[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2}"
 # Canada Post: letter-digit-letter space digit-letter-digit, no D/F/I/O/Q/U anywhere, no W/Z first.
 _CA = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]\d[ABCEGHJ-NPRSTV-Z]\d"
 # Ireland's Eircode: a routing key (letter, two digits; D6W) and a four-character unique identifier.
-_EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ ]?[0-9AC-FHKNPRTV-Y]{4}"
+EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ ]?[0-9AC-FHKNPRTV-Y]{4}"
 # With or without the space, as people type them after a postal word.
 LOOSE_UK_CA = r"[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
 _DIGITS = r"\d{3,6}(?:[ -]\d{2,4})?(?:[ ][A-Z]{2})?(?![\w-]|[.,]\d)"
@@ -38,10 +39,10 @@ SPEC = RecognizerSpec(
     patterns=(
         PatternSpec("postal code", rf"(?<![\w.,-]){_DIGITS}", 0.05),
         PatternSpec("uk, irish or canadian postcode",
-                    rf"\b(?:{LOOSE_UK_CA}|{_EIRCODE})\b", 0.1),
+                    rf"\b(?:{LOOSE_UK_CA}|{EIRCODE})\b", 0.1),
         # "post code" is two words; context words are matched one word at a time.
         PatternSpec("after 'post code'",
-                    rf"(?<=\b(?i:post[ ]code)\b[^\d\n]{{0,24}})(?:{_DIGITS}|\b(?:{LOOSE_UK_CA}|{_EIRCODE})\b)", 0.6),
+                    rf"(?<=\b(?i:post[ ]code)\b[^\d\n]{{0,24}})(?:{_DIGITS}|\b(?:{LOOSE_UK_CA}|{EIRCODE})\b)", 0.6),
         PatternSpec("us town, state zip",
                     rf"(?<=\p{{Lu}}[\p{{L}}.'’-]*,?[ ](?:{US_STATES})[ ]{{1,2}})\d{{5}}(?:-\d{{4}})?"
                     r"(?![\w-]|[.,]\d)", 0.6),
