@@ -160,6 +160,7 @@ def test_two_line_blocks_that_say_address_by_their_form(block: str) -> None:
     "Praça de Ribeiro, 11\n9483-378 Reguengos de Monsaraz", "25, boulevard de François\n77113 Poirier-sur-Mer",
     "Vicolo Sgalambro, 59\n30010, Campagna Lupia (VE)", "Floortjedreef 28\n1012 TX\nBaard",
     "Sigurdsvej 2\n4748 Tørring", "Na Kozinci 279\n507 48 Horní Benešov",
+    "Ortmannweg 32-73\n93814 Göttingen", "Lugerplatz 00\n9261 Raabs an der Thaya",
 ])
 def test_continental_blocks(block: str) -> None:
     assert best(address_block.CONTINENTAL_SPEC, f"Ship it to this address:\n{block}\nThanks") == (block, 0.9)

@@ -227,6 +227,7 @@ def test_north_american_numbers_are_confirmed_by_their_form(text: str, number: s
     ("My number is 0631 706690.", "0631 706690"),
     ("Contact: (+358) 111489364", "(+358) 111489364"),
     ("Phone: +64-7-168-2889", "+64-7-168-2889"),
+    ("Phone: (29)/841-5377", "(29)/841-5377"),  # Hungarian: a slash after the area code
 ])
 def test_labelled_and_announced_numbers(text: str, number: str) -> None:
     value, score = best(phone_context.SPEC, text)
@@ -248,7 +249,9 @@ def test_postcode_after_post_code(text: str, code: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "code"), [("postal code: H26 D2EV", "H26 D2EV"),
-                                            ("My postcode is 913909.", "913909")])
+                                            ("My postcode is 913909.", "913909"), ("My postcode is 2752FD.", "2752FD"),
+                                            ("postal code: 74-600", "74-600"), ("postal code: 91390996", "91390996"),
+                                            ("My postcode is H-9219.", "H-9219")])
 def test_eircodes_and_six_digit_codes_need_a_postal_word(text: str, code: str) -> None:
     value, score = best(zip_code.SPEC, text)
     assert value == code and score < THRESHOLD  # the engine adds the context boost for "postal"/"postcode"

@@ -24,13 +24,17 @@ def test_name_lists_are_loaded_and_drop_ordinary_words() -> None:
     ("Please ask Wisława K. Szczepańska", "Wisława K. Szczepańska"),
     ("Enrico shouted at the dog", "Enrico"),
     ("Tomomi Nishiyama lives at 12 Rua do Arenque", "Tomomi Nishiyama"),
+    ("Ask for Helena Alves at noon", "Helena Alves"),  # a first name that is a word, before a listed surname
+    ("Mário de Amaral, 969364390", "Mário de Amaral"),  # a particle between first name and surname
+    ("Ask for Diego de Neto tomorrow", "Diego de Neto"),
 ])
 def test_names_from_the_lists(text: str, name: str) -> None:
     assert name in _found(first_names.SPEC, text)
 
 
 @pytest.mark.parametrize("text", ["Will you mark the King James Version in May?", "The Young Turks met the Key Club",
-                                  "Our Reed Valley office", "Send the Quarterly Report to Sales"])
+                                  "Our Reed Valley office", "Send the Quarterly Report to Sales",
+                                  "The Summer Sale starts", "Amber Alert issued", "Grace Period ends"])
 def test_ordinary_capitalised_words_are_not_names(text: str) -> None:
     assert [n for n in _found(first_names.SPEC, text) if n not in {"James"}] == []
 

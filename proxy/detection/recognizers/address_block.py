@@ -111,8 +111,10 @@ SPEC = RecognizerSpec(
 # "ul. Kołłątaja 79/19", "Városi utca 149.", "Praça de Ribeiro, 11", "8, avenue Lucie Fernandes"), an optional
 # line (district, unit), then the postcode and town ("48337 Lichtenfels", "H-2907 Tamásifalva", "9483-378
 # Reguengos de Monsaraz", "1012 TX Baard" over two lines) or the town and postcode ("Cantabria, 47999").
-_TOWN_WORDS = r"\p{Lu}[\p{L}\p{M}'’.-]{1,30}(?:[ ](?:\p{Ll}{1,3}[ ])?\p{Lu}[\p{L}\p{M}'’.-]{1,30}){0,3}"
-_HOUSE_NUMBER = r"\d{1,5}[a-zA-Z]?(?:/\d{1,5}[a-zA-Z]?)?\.?"
+# Up to two short joiners between a town's words: "Raabs an der Thaya", "Turkovice u Prelouce".
+_TOWN_WORDS = r"\p{Lu}[\p{L}\p{M}'’.-]{1,30}(?:[ ](?:\p{Ll}{1,3}[ ]){0,2}\p{Lu}[\p{L}\p{M}'’.-]{1,30}){0,3}"
+# "79/19" (unit and number), "32-73" (a range of house numbers).
+_HOUSE_NUMBER = r"\d{1,5}[a-zA-Z]?(?:[/-]\d{1,5}[a-zA-Z]?)?\.?"
 # The street line starts a line (or follows a label's colon): "Contact John Smith 12" is not a street.
 _EU_STREET = (rf"(?<=(?:^|\n|:)[ \t>?|]{{0,8}})(?:\d{{1,5}}[a-z]?,?[ ]{_WORD}(?:[ ]{_WORD}){{0,5}}"
               rf"|{_WORD}(?:[ ]{_WORD}){{0,5}},?[ ]{_HOUSE_NUMBER})")

@@ -5,8 +5,11 @@ not English ("Tomomi Nishiyama", "Miklós Hajdu"), and is the only name finder b
 has no NER model at all. One cheap regex finds runs of capitalised words; each run is then read word by word
 against the lists in `name_lists.py` (Faker's first and last names of every locale, minus ordinary words):
 
-- a first name, an optional initial and up to two capitalised words that are a known surname or no English word:
-  0.6 with a surname, 0.5 alone for the hand-picked common first names below, 0.45 alone for any other;
+- a first name, an optional initial and up to two capitalised words that are a known surname or no English word
+  (a particle may sit before each: "Mário de Amaral"): 0.6 with a surname, 0.5 alone for the hand-picked common
+  first names below, 0.45 alone for any other;
+- a listed first name that is also a word (Helena, Summer, Grace: WordNet lists them) before a listed surname that
+  is none: 0.5 ("Helena Alves"; "Summer Sale" and "Grace Period" are no names);
 - two or three capitalised words that are no English words (an initial may sit between): 0.42, just over the
   threshold ("Tomomi Nishiyama");
 - a known surname alone: 0.35, below the threshold, so it only counts with a context word ("name", "contact", …)
@@ -21,7 +24,13 @@ from __future__ import annotations
 import regex
 
 from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec, SpanMatch
-from proxy.detection.recognizers.name_lists import LAST_NAMES, is_english_word, is_first_name, is_last_name
+from proxy.detection.recognizers.name_lists import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    is_english_word,
+    is_first_name,
+    is_last_name,
+)
 
 # Common first names that are rarely ordinary words in practice, kept even where a dictionary lists them
 # (George, Gary, John).
@@ -49,6 +58,7 @@ _LOWER_OK = tuple(n.lower() for n in sorted(NAMES) if len(n) >= 4 and n.isascii(
 
 FULL_NAME, KNOWN_FIRST_NAME, FIRST_NAME, WEAK_NAME, UNKNOWN_PAIR = 0.6, 0.5, 0.45, 0.35, 0.42
 _PARTICLES = "van|von|de|da|del|der|di|du|le|la|ten|ter"
+_PARTICLE_WORDS = frozenset(_PARTICLES.split("|"))
 # Runs of capitalised words (and initials) separated by single spaces; name particles may sit between them.
 _CAPITALISED = r"\p{Lu}[\p{L}'’-]*\.?"
 _RUN = regex.compile(rf"(?<![\w@/.'’-]){_CAPITALISED}(?:[ ](?:(?:{_PARTICLES})[ ])?{_CAPITALISED})*")
@@ -78,11 +88,25 @@ def _is_name_like(word: str) -> bool:
 
 
 def _surname(word: str, german: bool) -> bool:
-    if not _is_name_like(word) or word.lower() in _PARTICLES.split("|"):
+    if not _is_name_like(word) or word.lower() in _PARTICLE_WORDS:
         return False
     # After a first name a listed surname counts even where it is a word (Young, Bauer); in English text so does
     # any word that is no English word (most surnames the lists lack).
     return word in LAST_NAMES or (not german and not is_english_word(word))
+
+
+def _surnames_end(words: list[tuple[int, int, str]], j: int, german: bool, listed_only: bool = False) -> int:
+    """The index after up to two surnames from `words[j]` on, a particle allowed before each ("Diego de Neto",
+    "Mário de Amaral"); `j` when no surname follows. `listed_only`: only listed surnames that are no words."""
+    end = k = j
+    while k < len(words) and k - j < 4 and end - j < 3:
+        if words[k][2].lower() in _PARTICLE_WORDS and k + 1 < len(words):
+            k += 1
+        word = words[k][2]
+        if not (is_last_name(word) if listed_only else _surname(word, german)):
+            break
+        k = end = k + 1
+    return end
 
 
 def find_names(text: str, *, german: bool = False) -> list[SpanMatch]:
@@ -93,25 +117,28 @@ def find_names(text: str, *, german: bool = False) -> list[SpanMatch]:
         i = 0
         while i < len(words):
             start, end, word = words[i]
-            if word in NAMES or is_first_name(word):
+            if word in NAMES or is_first_name(word) or word in FIRST_NAMES:
                 j = i + 1
                 if j < len(words) and _is_initial(words[j][2]):
                     j += 1
-                k = j
-                while k < len(words) and k - j < 2 and _surname(words[k][2], german):
-                    k += 1
+                # A first name that is also a word (Helena, Summer, Grace) counts only before a listed surname
+                # that is none: "Helena Alves", not "Summer Sale".
+                listed_only = not (word in NAMES or is_first_name(word))
+                k = _surnames_end(words, j, german, listed_only)
                 if k > j:
-                    found.append(SpanMatch(start, words[k - 1][1], FULL_NAME, "first name and surname"))
+                    score = KNOWN_FIRST_NAME if listed_only else FULL_NAME
+                    found.append(SpanMatch(start, words[k - 1][1], score, "first name and surname"))
                     i = k
+                    continue
+                if listed_only:
+                    i += 1
                     continue
                 score = KNOWN_FIRST_NAME if word in NAMES else FIRST_NAME
                 if not german or word in NAMES:
                     found.append(SpanMatch(start, end, score, "first name"))
             elif not german and _is_name_like(word) and not is_english_word(word):
                 j = i + 2 if i + 1 < len(words) and _is_initial(words[i + 1][2]) else i + 1
-                k = j
-                while k < len(words) and k - j < 2 and _surname(words[k][2], german):
-                    k += 1
+                k = _surnames_end(words, j, german)
                 if k > j or is_last_name(word):
                     score = UNKNOWN_PAIR if k > j else WEAK_NAME
                     found.append(SpanMatch(start, words[k - 1][1], score, "surname or unknown name"))

@@ -14,9 +14,10 @@ import regex
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 
 # A country or trunk digit may come first ("1 (976) 283-3125", "1-717-047-1874"); an extension may follow
-# ("962-401-6849x340", "621-014-1561 x836", "… ext. 12").
+# ("962-401-6849x340", "621-014-1561 x836", "… ext. 12"). Hungarian numbers put a slash after the area code:
+# "(29)/841-5377".
 _EXTENSION = r"(?:[ ]?(?i:x|ext\.?)[ ]?\d{1,5}\b)?"
-_GROUPS = (rf"(?:(?:\d{{1,3}}[ .-]?)?\(\d{{1,4}}\)[ .-]?|1[ -](?=\d{{3}}[ .-]))?"
+_GROUPS = (rf"(?:(?:\d{{1,3}}[ .-]?)?\(\d{{1,4}}\)[ ./-]?|1[ -](?=\d{{3}}[ .-]))?"
            rf"\d{{2,5}}(?:[ .-]?\d{{2,5}}){{0,4}}{_EXTENSION}")
 # After a `+` country code the next group may be one digit ("+64-7-168-2889").
 _INTL_GROUPS = rf"(?:\(\d{{1,4}}\)[ .-]?)?\d{{1,5}}(?:[ .-]?\d{{1,5}}){{1,5}}{_EXTENSION}"

@@ -53,7 +53,7 @@ _WORD = r"\p{Lu}[\p{L}\p{M}'’-]*"
 # "72 Bernard Street SW1A 1AA London", "8 Troy Street T90 KD5R Leona Ville": a UK, Canadian or Irish postcode
 # right after the street, with or without its town.
 _ISLAND_POSTCODE = rf"(?:{UK_CA_POSTCODE}|\b{EIRCODE}\b)"
-_TOWN = (rf"(?:,[ ](?:{EU_POSTCODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD})?"
+_TOWN = (rf"(?:,[ ](?:{EU_POSTCODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ]){{0,2}}{_WORD})?"
          rf"|{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}(?:,?[ ](?:{US_STATES})[ ]{{1,2}}\d{{5}}(?:-\d{{4}})?)?"
          rf"(?=[ ]?(?:[.,;:!?)]|$)))|[ ]{_ISLAND_POSTCODE}(?:[ ]{_WORD}(?:[ ]{_WORD}){{0,2}})?)?")
 # "580 Parsons Gateway Apt. 215, 82145 Oneillfurt": a unit between the street and its town.
@@ -177,7 +177,7 @@ POSTCODE_TOWN_SPEC = RecognizerSpec(
     name="PostcodeTownRecognizer",
     entity_type="LOCATION",
     patterns=(PatternSpec("postcode and town after a comma",
-                          rf"(?<=,[ ]){EU_POSTCODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}"
+                          rf"(?<=,[ ]){EU_POSTCODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ]){{0,2}}{_WORD}){{0,3}}"
                           r"(?=[ ]?(?:[.,;!?)\n]|$))", 0.6),),
     case_sensitive=True,
     validate=_postcode_town,

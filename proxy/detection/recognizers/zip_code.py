@@ -29,7 +29,9 @@ _CA = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]\d[ABCEGHJ-NPRSTV-Z]\d"
 EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ ]?[0-9AC-FHKNPRTV-Y]{4}"
 # With or without the space, as people type them after a postal word.
 LOOSE_UK_CA = r"[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
-_DIGITS = r"\d{3,6}(?:[ -]\d{2,4})?(?:[ ][A-Z]{2})?(?![\w-]|[.,]\d)"
+# A number next to a postal word: 3 to 8 digits (Brazil's CEP without its hyphen, 91390996), a second group
+# (75534-030), Dutch letters with or without a space (1012 NX, 2752FD), Polish 42-971, a country prefix (H-6260).
+_DIGITS = r"(?:[A-Z]{1,2}-)?(?:\d{2}-\d{3}|\d{3,8}(?:[ -]\d{2,4})?(?:[ ]?[A-Z]{2})?)(?![\w-]|[.,]\d)"
 CA_POSTCODE_LOOSE = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d"
 UK_CA_POSTCODE = rf"(?:{_UK}|{_CA})\b(?<!\d(?:TB|GB|MB|KB))"
 
