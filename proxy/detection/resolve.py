@@ -197,9 +197,10 @@ def _mention_names_someone(word: str) -> bool:
 
 # A postcode right after a place: "I moved to Lake Joshua, 67631 last spring", "Kristenberg 28378 is where …",
 # "South Leonard, M5U 7JB", "Nichola Ville, H37 05V5", "Meerut-571727" (an Indian PIN, joined by a hyphen).
-# Four digits alone only after a comma and never a year (19xx/20xx: "Paris, 2019").
+# Four digits alone only after a comma and never a year (19xx/20xx: "Paris, 2019"); never seven digits or more in
+# a row ("Oslo, 40000000 people"; a Brazilian CEP needs its hyphen here).
 _POSTCODE_AFTER_PLACE = regex.compile(
-    rf"(?:,?[ ](?!\d{{4}}(?!\d|[ ]?[A-Z]{{2}}|-\d))(?:{zip_code.EU_POSTCODE}|\d{{6}}|\d{{5}}-\d{{4}}"
+    rf"(?:,?[ ](?!\d{{4}}(?!\d|[ ]?[A-Z]{{2}}|-\d)|\d{{7}})(?:{zip_code.EU_POSTCODE}|\d{{6}}|\d{{5}}-\d{{4}}"
     rf"|{zip_code.LOOSE_UK_CA}|{zip_code.EIRCODE})"
     r"|-\d{6}|,[ ](?!19\d\d|20\d\d)\d{4})(?![\w-]|[.,]\d)")
 

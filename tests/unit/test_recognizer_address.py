@@ -161,12 +161,26 @@ def test_two_line_blocks_that_say_address_by_their_form(block: str) -> None:
     "Vicolo Sgalambro, 59\n30010, Campagna Lupia (VE)", "Floortjedreef 28\n1012 TX\nBaard",
     "Sigurdsvej 2\n4748 Tørring", "Na Kozinci 279\n507 48 Horní Benešov",
     "Ortmannweg 32-73\n93814 Göttingen", "Lugerplatz 00\n9261 Raabs an der Thaya",
+    "Borgo Donato, 7 Piano 4\n27044, Canneto (PV)", "rue Océane Andre\n77447 Maillard",
+    "Praia Montenegro, 300\nBom Jesus\n81086-201 Correia / BA", "Trevo Pacheco\nDelta\n58279401 Cunha do Norte / MS",
 ])
 def test_continental_blocks(block: str) -> None:
     assert best(address_block.CONTINENTAL_SPEC, f"Ship it to this address:\n{block}\nThanks") == (block, 0.9)
 
 
+@pytest.mark.parametrize(("text", "block"), [
+    ("My address is Ortmannweg 32-73\n93814 Göttingen", "Ortmannweg 32-73\n93814 Göttingen"),
+    ("Sent from 57, rue de Gautier\n81710 Marty-sur-Carpentier", "57, rue de Gautier\n81710 Marty-sur-Carpentier"),
+    ("My address is Acceso de Lalo Naranjo 604\nGranada, 01247", "Acceso de Lalo Naranjo 604\nGranada, 01247"),
+])
+def test_continental_blocks_after_words_that_lead_into_them(text: str, block: str) -> None:
+    # "My address is", "Sent from" are not part of the address: the placeholder leaves them to the model.
+    assert best(address_block.CONTINENTAL_SPEC, text) == (block, 0.9)
+
+
 @pytest.mark.parametrize("text", [
+    "Order total 5 items\n10115 Berlin",  # words before the number that do not lead into an address
+    "Via Email Team\n2024 Roadmap",  # a street word that is an English word needs a house number
     "Windows 11\n2024 Roadmap",  # no street word, no known town
     "See chapter 12\n2019 Results",
     "Release 3.2\n2024 Notes",

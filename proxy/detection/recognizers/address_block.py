@@ -19,10 +19,13 @@ Every quantifier is bounded, so the patterns stay linear in the text length (`be
 
 from __future__ import annotations
 
-import regex
+import importlib
 
-from proxy.detection.recognizers import places
-from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
+import regex
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
+
+from proxy.detection.recognizers import name_lists, places
+from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec, SpanMatch
 from proxy.detection.recognizers.places import COUNTRIES_EN
 from proxy.detection.recognizers.street_address import STREET_TYPE_ALTERNATION, SUFFIXES
 from proxy.detection.recognizers.zip_code import (
@@ -115,11 +118,6 @@ SPEC = RecognizerSpec(
 _TOWN_WORDS = r"\p{Lu}[\p{L}\p{M}'’.-]{1,30}(?:[ ](?:\p{Ll}{1,3}[ ]){0,2}\p{Lu}[\p{L}\p{M}'’.-]{1,30}){0,3}"
 # "79/19" (unit and number), "32-73" (a range of house numbers).
 _HOUSE_NUMBER = r"\d{1,5}[a-zA-Z]?(?:[/-]\d{1,5}[a-zA-Z]?)?\.?"
-# The street line starts a line (or follows a label's colon): "Contact John Smith 12" is not a street.
-_EU_STREET = (rf"(?<=(?:^|\n|:)[ \t>?|]{{0,8}})(?:\d{{1,5}}[a-z]?,?[ ]{_WORD}(?:[ ]{_WORD}){{0,5}}"
-              rf"|{_WORD}(?:[ ]{_WORD}){{0,5}},?[ ]{_HOUSE_NUMBER})")
-_EU_LAST = (rf"(?:{EU_POSTCODE}(?:,?[ ]|[ \t]{{0,8}}\n{_PREFIX}){_TOWN_WORDS}(?:[ ]\([A-Z]{{2}}\))?"
-            rf"|{_TOWN_WORDS},[ ]\d{{4,5}})")
 # Street words of continental Europe, as Faker's address providers of those countries list them, with ours.
 _EU_STREET_WORDS = frozenset(w.strip().lower().rstrip(".") for w in (
     *SUFFIXES.split("|"),
@@ -130,6 +128,34 @@ _EU_STREET_WORDS = frozenset(w.strip().lower().rstrip(".") for w in (
     cuesta pasaje paseo ronda travesía rua praça largo travessa estrada beco conjunto trecho setor quadra aleea
     bulevardul drumul strada aleja plac ul al os""".split()) if w.strip())
 _GLUED = tuple(s for s in _EU_STREET_WORDS if len(s) >= 3)
+# The street words that open a street name in Faker's Brazilian, Portuguese, Spanish, Mexican, French, Italian, Polish
+# and Romanian address providers ("Praia Montenegro, 300", "Viaduto Ayla Cavalcante, 57"), as whole words only.
+_PREFIX_STREET_WORDS = frozenset(
+    w.lower().rstrip(".") for loc in ("pt_BR", "pt_PT", "es_ES", "es_MX", "fr_FR", "it_IT", "pl_PL", "ro_RO")
+    for field in ("street_prefixes", "street_suffixes")
+    for w in vars(importlib.import_module(f"faker.providers.address.{loc}").Provider).get(field, ())
+    if w != "Street" and " " not in w.strip())
+# Words that lead into an address on its first line ("My address is …", "Sent from …"): English stop words and a few
+# verbs of sending and living. They are not part of the address.
+_LEAD_WORDS = "|".join(sorted({*EN_STOP_WORDS, *"""address ship shipped sent send deliver delivered mail post moved
+live lives living located based visit""".split()}, key=len, reverse=True))
+_LEAD = rf"(?i:{_LEAD_WORDS})"
+# A floor, flat or door after the house number: "7 Piano 4", "514 Appartamento 3", "226 Puerta 9".
+_EU_UNIT = (r"(?:[ ](?:Piano|Appartamento|Interno|Scala|Puerta|Piso|Planta|Escalera|Stock|Etage|Top|Apt\.?)"
+            r"[ ]\d{1,4}[a-zA-Z]?)?")
+# A street word that opens the name may stand without a house number ("rue Didier", "Área de Mendes"), unless it is
+# also an English word ("Via", "Diagonal", "Vale"), bar the unmistakable ones.
+_OPENING_WORD = "|".join(regex.escape(w) for w in sorted(_PREFIX_STREET_WORDS, key=len, reverse=True) if len(w) > 2
+                         and (not name_lists.is_english_word(w) or w in {"rue", "avenue", "boulevard", "piazza"}))
+# The street line starts a line (or follows a label's colon, or words that lead into it, which are not part of the
+# address): "Contact John Smith 12" is not a street.
+_EU_STREET = (rf"(?!{_LEAD}[ ])(?:\d{{1,5}}[a-z]?,?[ ]{_WORD}(?:[ ]{_WORD}){{0,5}}"
+              rf"|{_WORD}(?:[ ]{_WORD}){{0,5}},?[ ]{_HOUSE_NUMBER}{_EU_UNIT}"
+              rf"|(?i:{_OPENING_WORD})[ ](?:\p{{Ll}}{{1,3}}[ ]){{0,2}}\p{{Lu}}[\p{{L}}\p{{M}}'’-]*"
+              rf"(?:[ ]{_WORD}){{0,4}})")
+# The town may end in its province or state: "Canneto (PV)", "Oliveira / RN".
+_EU_LAST = (rf"(?:{EU_POSTCODE}(?:,?[ ]|[ \t]{{0,8}}\n{_PREFIX}){_TOWN_WORDS}(?:[ ]\([A-Z]{{2}}\)|[ ]/[ ][A-Z]{{2}})?"
+            rf"|{_TOWN_WORDS},[ ]\d{{4,5}})")
 _WORD_RE = regex.compile(r"[\p{L}\p{M}]+")
 
 
@@ -137,7 +163,8 @@ def _continental(value: str) -> Check:
     """A street word on the street line, or a town the place lists know: "Windows 11" over "2024 Roadmap" is none."""
     lines = [ln.strip(" \t>?|") for ln in value.splitlines() if ln.strip(" \t>?|")]
     for word in _WORD_RE.findall(lines[0].lower()):
-        if word in _EU_STREET_WORDS or any(word.endswith(s) and len(word) > len(s) + 2 for s in _GLUED):
+        if (word in _EU_STREET_WORDS or word in _PREFIX_STREET_WORDS
+                or any(word.endswith(s) and len(word) > len(s) + 2 for s in _GLUED)):
             return Check.UNKNOWN
     town = " ".join(_WORD_RE.findall(lines[-1]))
     if town in places.KNOWN_PLACES or any(w in places.KNOWN_PLACES for w in town.split() if len(w) > 3):
@@ -145,11 +172,15 @@ def _continental(value: str) -> Check:
     return Check.REJECTED
 
 
-CONTINENTAL_SPEC = RecognizerSpec(
-    name="ContinentalAddressRecognizer",
-    entity_type="LOCATION",
-    patterns=(PatternSpec("continental address block",
-                          rf"(?:{_EU_STREET})(?:{_NEXT_LINE}{_MIDDLE_LINE}){{0,2}}{_NEXT_LINE}{_EU_LAST}{_END}", 0.9),),
-    case_sensitive=True,
-    validate=_continental,
-)
+_CONTINENTAL = regex.compile(rf"(?<=(?:^|\n|:)[ \t>?|]{{0,8}})(?:{_LEAD}[ ]){{0,5}}(?P<block>{_EU_STREET}"
+                             rf"(?:{_NEXT_LINE}{_MIDDLE_LINE}){{0,2}}{_NEXT_LINE}{_EU_LAST}{_END})",
+                             regex.DOTALL | regex.MULTILINE)
+
+
+def find_continental(text: str) -> list[SpanMatch]:
+    """Continental blocks that pass `_continental`, without the words that lead into them."""
+    return [SpanMatch(m.start("block"), m.end("block"), 0.9, "continental address block")
+            for m in _CONTINENTAL.finditer(text) if _continental(m.group("block")) is not Check.REJECTED]
+
+
+CONTINENTAL_SPEC = RecognizerSpec(name="ContinentalAddressRecognizer", entity_type="LOCATION", finder=find_continental)

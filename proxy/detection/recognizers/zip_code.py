@@ -19,8 +19,8 @@ US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|
 CA_PROVINCES = "AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT"
 AU_STATES = "ACT|NSW|NT|QLD|SA|TAS|VIC|WA"
 # Postcode shapes of continental Europe and Brazil, as written before a town (one constant for every address rule):
-# 10115, D-10115, 1010, 1012 NX, 1012NX, 53-320, 394 13, 4700-123 (Portugal), 58073-021 (Brazil).
-EU_POSTCODE = r"(?:[A-Z]{1,2}-)?(?:\d{5}(?:-\d{3})?|\d{4}-\d{3}|\d{4}(?:[ ]?[A-Z]{2})?|\d{2}-\d{3}|\d{3}[ ]\d{2})"
+# 10115, D-10115, 1010, 1012 NX, 1012NX, 53-320, 394 13, 4700-123 (Portugal), 58073-021 and 58073021 (Brazil).
+EU_POSTCODE = r"(?:[A-Z]{1,2}-)?(?:\d{5}(?:-?\d{3})?|\d{4}-\d{3}|\d{4}(?:[ ]?[A-Z]{2})?|\d{2}-\d{3}|\d{3}[ ]\d{2})"
 # Royal Mail: outward code (no Q/V/X first, no I/J/Z second), space, inward code (its letters never C/I/K/M/O/V).
 _UK = r"[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2}"
 # Canada Post: letter-digit-letter space digit-letter-digit, no D/F/I/O/Q/U anywhere, no W/Z first.
