@@ -33,10 +33,11 @@ FILLERS = {"!": "!", "emoji": "\U0001f600", "!a": "!a", "-a": "-a", "a.": "a.", 
 
 # Inputs that the address and place patterns could backtrack on: many starts of a block or a street, never an end.
 PATTERN_FILLERS = ("1 aa\n", "12 Main St\n", "1 ", "a\n", "> \n", "Apt. 1\n", "aa bb cc\n", "1 Aa 2, ", "9 aa 9 ",
-                   "flew to Aa ", "Aa 1\n", "Aa Bb 12\n12345 ", "ul. Aa 1/2\n", "Aa Bb 1234 ", "1 Aa St A12 Bb ")
+                   "flew to Aa ", "Aa 1\n", "Aa Bb 12\n12345 ", "ul. Aa 1/2\n", "Aa Bb 1234 ", "1 Aa St A12 Bb ",
+                   "1, Aa Bb\n")
 PATTERN_SPECS = (address_block.SPEC, address_block.CONTINENTAL_SPEC, street_address.SPEC,
                  street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, street_address.POSTCODE_TOWN_SPEC,
-                 street_address.TOWN_POSTCODE_SPEC, place_cue.SPEC)
+                 street_address.TOWN_POSTCODE_SPEC, address_block.INDIAN_SPEC, place_cue.SPEC)
 
 
 def pattern_times() -> dict[str, dict[str, float]]:

@@ -323,7 +323,8 @@ def resolve_overlaps(findings: Iterable[Finding], text: str | None = None) -> li
 # their own. Nothing else is absorbed: a secret or an e-mail inside a URL keeps its own type (and policy).
 _ADDRESS_RECOGNIZERS = frozenset({"AddressBlockRecognizer", "ContinentalAddressRecognizer", "StreetAddressRecognizer",
                                   "StreetAddressNumberedRecognizer", "StreetAddressAnyCaseRecognizer",
-                                  "PostcodeTownRecognizer", "TownPostcodeRecognizer"})
+                                  "PostcodeTownRecognizer", "TownPostcodeRecognizer",
+                                  "IndianAddressRecognizer"})
 _PARTS = frozenset({"PERSON", "LOCATION", "DATE_TIME", "NRP", "ORGANIZATION", "ZIP_CODE", "DE_POSTCODE_CITY"})
 _ABSORBS = {"LOCATION": _PARTS, "PHONE_NUMBER": frozenset({"DATE_TIME", "ZIP_CODE", "DE_POSTCODE_CITY"})}
 

@@ -176,16 +176,17 @@ def test_redact_postcodes_and_phones_that_their_neighbours_give_away() -> None:
     # no phone numbers (a span of years) are not read as phones, and a name the model runs over a line break is
     # cut there: the next line's label stays. A first name that is a word (Helena) before a listed surname, Dutch
     # and Polish postcodes after a postal word, a Hungarian number with a slash, a French address block without a
-    # house number whose lead-in ("My address is") stays for the model.
+    # house number whose lead-in ("My address is") stays for the model, an Indian address up to its PIN.
     text = ("Ship it to 72 Bernard Street P26 34V8 Giles Ville. The office is in Diepholz 72902 now. Sent from "
             "Meerut-571727 on Monday. Ask for Júlia Maia at 932 833 125 tomorrow.\nTayla Blake, 450-5561\n"
             "Alice Walker, 1985-1990, led the team. Or ask for Helena Alves at 963645074. My postcode is 2752FD,"
-            " hers is 42-971.\nPhone: (29)/841-5377\nMy address is rue Océane Andre\n77447 Maillard\n\nBest,\n"
+            " hers is 42-971.\nPhone: (29)/841-5377\nMy address is rue Océane Andre\n77447 Maillard\n\nOr:\n"
+            "H.No. 737, Baria Path\nMuzaffarpur 039931\n\nBest,\n"
             "Tom Harris\nSupport")
     redacted = cli("redact", "-", "--language", "en", env=env(), input=text).stdout
     for value in ("Bernard Street", "P26 34V8", "Giles Ville", "Diepholz", "72902", "571727", "Júlia Maia",
                   "932 833 125", "Tayla Blake", "450-5561", "Helena Alves", "963645074", "2752FD", "42-971",
-                  "841-5377", "Océane", "77447", "Maillard", "Tom Harris"):
+                  "841-5377", "Océane", "77447", "Maillard", "H.No. 737", "Baria", "039931", "Tom Harris"):
         assert value not in redacted, value
     assert redacted.rstrip().endswith("\nSupport") and "\nMy address is <LOCATION_" in redacted
     [item] = json.loads(cli("scan", "-", "--format", "json", "--language", "en", env=env(), input=text).stdout)

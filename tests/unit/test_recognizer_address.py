@@ -59,14 +59,14 @@ def test_not_address_blocks(text: str) -> None:
 
 @pytest.mark.parametrize("filler", ["1 aa\n", "12 Main St\n", "1 ", "a\n", "> \n", "Apt. 1\n", "aa bb cc\n",
                                     "1 Aa 2, ", "9 aa 9 ", "flew to Aa ", "Aa 1\n", "Aa Bb 12\n12345 ",
-                                    "Aa Bb 1234 ", "1 Aa St A12 Bb "])
+                                    "Aa Bb 1234 ", "1 Aa St A12 Bb ", "1, Aa Bb\n"])
 def test_address_matches_stay_bounded_on_repetitive_text(filler: str) -> None:
     """Every quantifier is bounded, so no match grows with the text (how long the patterns take on such input is
     measured by bench/pathological.py; a pattern that backtracked without end would hit the suite's timeout)."""
     text = filler * 5_000
     for spec in (address_block.SPEC, address_block.CONTINENTAL_SPEC, street_address.SPEC,
                  street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, street_address.POSTCODE_TOWN_SPEC,
-                 street_address.TOWN_POSTCODE_SPEC, place_cue.SPEC):
+                 street_address.TOWN_POSTCODE_SPEC, address_block.INDIAN_SPEC, place_cue.SPEC):
         assert all(m.end - m.start < 400 for m in spec.matches(text)), spec.name
 
 
@@ -260,3 +260,18 @@ def test_no_town_postcode_for_years_unknown_words_or_longer_numbers(text: str) -
 def test_german_postcode_city_keeps_every_letter_of_the_town() -> None:
     from proxy.detection.recognizers import de_postcode_city
     assert best(de_postcode_city.SPEC, "Skolvägen 36, 12904 Skellefteå.")[0] == "12904 Skellefteå"
+
+
+@pytest.mark.parametrize("address", [
+    "H.No. 737, Baria Path\nMuzaffarpur 039931", "69/37, Kamdar Street\nSilchar-651233",
+    "034\nJani Nagar, Khammam 529413", "Flat No. 12, Green Apartments, MG Road, Bengaluru - 560001",
+    "81/444, Loyal, Rohtak-373233",
+])
+def test_indian_addresses_up_to_the_pin(address: str) -> None:
+    assert best(address_block.INDIAN_SPEC, f"Ship it to this address:\n{address}\nThanks") == (address, 0.9)
+
+
+@pytest.mark.parametrize("text", ["Version 3\nRelease Notes, Build 123456", "Order 12, Batch Alpha 123456",
+                                  "Chapter 5, Section Two 100001", "Total 5, Sum 123456"])
+def test_numbers_and_words_before_six_digits_are_no_indian_address(text: str) -> None:
+    assert address_block.INDIAN_SPEC.matches(text) == []

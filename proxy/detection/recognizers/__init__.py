@@ -49,7 +49,8 @@ def builtin_specs() -> tuple[RecognizerSpec, ...]:
     return (*(m.SPEC for m in _MODULES), de_phone.NATIONAL_SPEC, first_names.LOWERCASE_SPEC, first_names.GERMAN_SPEC,
             place_cue.LOWER_SPEC, places.GERMAN_SPEC,
             street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, street_address.POSTCODE_TOWN_SPEC,
-            street_address.TOWN_POSTCODE_SPEC, address_block.CONTINENTAL_SPEC)
+            street_address.TOWN_POSTCODE_SPEC, address_block.CONTINENTAL_SPEC,
+            address_block.INDIAN_SPEC)
 
 
 __all__ = ["Check", "PatternSpec", "RecognizerSpec", "builtin_specs"]

@@ -184,3 +184,35 @@ def find_continental(text: str) -> list[SpanMatch]:
 
 
 CONTINENTAL_SPEC = RecognizerSpec(name="ContinentalAddressRecognizer", entity_type="LOCATION", finder=find_continental)
+
+
+# The Indian form: a house number ("H.No. 737", "81/444", "Flat No. 12"), up to two parts on their own lines or after
+# commas (street, locality), then the town and its six-digit PIN ("Muzaffarpur 039931", "Silchar-651233",
+# "Bengaluru - 560001"). Faker's en_IN addresses take these forms.
+_IN_HOUSE = r"(?:(?:H\.?[ ]?No\.?|(?:Flat|House|Plot|Door)[ ]No\.?)[ ]?)?\d{1,4}[A-Za-z]?(?:/\d{1,4})?"
+_IN_PART = r"\p{Lu}[\p{L}\p{M}'’.-]{0,30}(?:[ ]\p{Lu}[\p{L}\p{M}'’.-]{0,30}){0,3}"
+_IN_SEP = r"(?:,[ ]?|[ \t]{0,8}\n[ \t]{0,8})"
+_IN_STREET_WORDS = frozenset(w.split()[-1].lower() for w in
+                             importlib.import_module("faker.providers.address.en_IN").Provider.street_name_formats
+                             if " " in w) | {"colony", "sector", "lane", "apartments", "layout", "cross", "main"}
+_IN_LABEL = regex.compile(r"^(?:H\.?[ ]?No|(?:Flat|House|Plot|Door)[ ]No)", regex.IGNORECASE)
+
+
+def _indian(value: str) -> Check:
+    """A house-number label, a street word of the Indian forms, or a town the place lists know before the PIN."""
+    town = regex.split(r"[,\n]", regex.sub(r"[ ]?-?[ ]?\d{6}$", "", value))[-1].strip()
+    words = {w.lower() for w in _WORD_RE.findall(value)}
+    if _IN_LABEL.match(value) or words & _IN_STREET_WORDS or town in places.KNOWN_PLACES:
+        return Check.CONFIRMED
+    return Check.REJECTED
+
+
+INDIAN_SPEC = RecognizerSpec(
+    name="IndianAddressRecognizer",
+    entity_type="LOCATION",
+    patterns=(PatternSpec("indian address", rf"(?<![\w./-]){_IN_HOUSE}{_IN_SEP}(?:{_IN_PART}{_IN_SEP}){{0,2}}"
+                                            rf"{_IN_PART}(?:[ ]?-[ ]?|[ ])\d{{6}}(?![\w-])", 0.9),),
+    case_sensitive=True,
+    validate=_indian,
+    confirmed_score=0.9,
+)
