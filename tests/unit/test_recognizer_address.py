@@ -252,7 +252,8 @@ def test_a_known_town_and_its_postcode(text: str, place: str) -> None:
 
 @pytest.mark.parametrize("text", ["Berlin 2019 was cold.", "Windows 11 and Office 2021 are out.",
                                   "Kristenberg 28378 is where the office is now.",
-                                  "aus der Marke 305 02 291 hin", "Paris 12.5 km away", "London 2012 drew crowds"])
+                                  "aus der Marke 305 02 291 hin", "Paris 12.5 km away", "London 2012 drew crowds",
+                                  "Berlin 20240312 release"])
 def test_no_town_postcode_for_years_unknown_words_or_longer_numbers(text: str) -> None:
     assert street_address.TOWN_POSTCODE_SPEC.matches(text) == []
 

@@ -186,9 +186,10 @@ POSTCODE_TOWN_SPEC = RecognizerSpec(
 
 # A town the place lists know and its postcode, no comma: "Diepholz 72902", "Sankt Valentin 5018", "Meerut-571727"
 # (an Indian PIN after a hyphen). Unknown words before a number are products, models and chapters ("Windows 11",
-# "Kapitel 12345"), four digits are never a year ("Berlin 2019"), and no digit group follows ("Marke 305 02 291").
+# "Kapitel 12345"), four digits are never a year nor eight a date ("Berlin 2019", "Berlin 20240312"), and no digit
+# group follows ("Marke 305 02 291").
 _TOWN_THEN_CODE = regex.compile(rf"(?<![\w-])(?P<town>{_WORD}(?:[ ]{_WORD}){{0,3}})(?:[ ]|-(?=\d{{6}}\b))"
-                                rf"(?!(?:19|20)\d\d\b)(?:{EU_POSTCODE}|\d{{6}})(?![\w-]|[.,]\d|[ ]\d)")
+                                rf"(?!(?:19|20)\d\d(?:\d{{4}})?\b)(?:{EU_POSTCODE}|\d{{6}})(?![\w-]|[.,]\d|[ ]\d)")
 
 
 def find_town_postcodes(text: str) -> list[SpanMatch]:
