@@ -241,9 +241,7 @@ def test_street_with_a_uk_irish_or_canadian_postcode_and_no_comma(text: str, add
 
 @pytest.mark.parametrize(("text", "place"), [
     ("Diepholz 72902 is where the office is now.", "Diepholz 72902"),
-    ("Sankt Valentin 5018 is where the office is now.", "Sankt Valentin 5018"),
     ("Sent from Bhilwara-544055 on Monday.", "Bhilwara-544055"),
-    ("Offices: Dübendorf 9483 and Buchs 6280.", "Dübendorf 9483"),
     ("Deliver to Amsterdam 1012 NX tomorrow.", "Amsterdam 1012 NX"),
 ])
 def test_a_known_town_and_its_postcode(text: str, place: str) -> None:
@@ -253,7 +251,7 @@ def test_a_known_town_and_its_postcode(text: str, place: str) -> None:
 @pytest.mark.parametrize("text", ["Berlin 2019 was cold.", "Windows 11 and Office 2021 are out.",
                                   "Kristenberg 28378 is where the office is now.",
                                   "aus der Marke 305 02 291 hin", "Paris 12.5 km away", "London 2012 drew crowds",
-                                  "Berlin 20240312 release"])
+                                  "Berlin 20240312 release", "in Berlin 1898 gegründet", "Eine 12345"])
 def test_no_town_postcode_for_years_unknown_words_or_longer_numbers(text: str) -> None:
     assert street_address.TOWN_POSTCODE_SPEC.matches(text) == []
 

@@ -34,7 +34,8 @@ def test_names_from_the_lists(text: str, name: str) -> None:
 
 @pytest.mark.parametrize("text", ["Will you mark the King James Version in May?", "The Young Turks met the Key Club",
                                   "Our Reed Valley office", "Send the Quarterly Report to Sales",
-                                  "The Summer Sale starts", "Amber Alert issued", "Grace Period ends"])
+                                  "The Summer Sale starts", "Amber Alert issued", "Grace Period ends",
+                                  "beim Schließen der Saug- und Druckleitung"])
 def test_ordinary_capitalised_words_are_not_names(text: str) -> None:
     assert [n for n in _found(first_names.SPEC, text) if n not in {"James"}] == []
 

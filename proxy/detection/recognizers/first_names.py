@@ -27,6 +27,7 @@ from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec, SpanMa
 from proxy.detection.recognizers.name_lists import (
     FIRST_NAMES,
     LAST_NAMES,
+    PLACE_NAMES,
     is_english_word,
     is_first_name,
     is_last_name,
@@ -95,12 +96,13 @@ def _surname(word: str, german: bool) -> bool:
     return word in LAST_NAMES or (not german and not is_english_word(word))
 
 
-def _surnames_end(words: list[tuple[int, int, str]], j: int, german: bool, listed_only: bool = False) -> int:
-    """The index after up to two surnames from `words[j]` on, a particle allowed before each ("Diego de Neto",
-    "Mário de Amaral"); `j` when no surname follows. `listed_only`: only listed surnames that are no words."""
+def _surnames_end(words: list[tuple[int, int, str]], j: int, german: bool, *, listed_only: bool = False,
+                  particles: bool = True) -> int:
+    """The index after up to two surnames from `words[j]` on, with `particles` one allowed before each ("Diego de
+    Neto", "Mário de Amaral"); `j` when no surname follows. `listed_only`: only listed surnames that are no words."""
     end = k = j
     while k < len(words) and k - j < 4 and end - j < 3:
-        if words[k][2].lower() in _PARTICLE_WORDS and k + 1 < len(words):
+        if particles and words[k][2].lower() in _PARTICLE_WORDS and k + 1 < len(words):
             k += 1
         word = words[k][2]
         if not (is_last_name(word) if listed_only else _surname(word, german)):
@@ -124,8 +126,8 @@ def find_names(text: str, *, german: bool = False) -> list[SpanMatch]:
                 # A first name that is also a word (Helena, Summer, Grace) counts only before a listed surname
                 # that is none: "Helena Alves", not "Summer Sale".
                 listed_only = not (word in NAMES or is_first_name(word))
-                k = _surnames_end(words, j, german, listed_only)
-                if k > j:
+                k = _surnames_end(words, j, german, listed_only=listed_only)
+                if k > j and not (listed_only and text[start:words[k - 1][1]] in PLACE_NAMES):  # "Santa Cruz"
                     score = KNOWN_FIRST_NAME if listed_only else FULL_NAME
                     found.append(SpanMatch(start, words[k - 1][1], score, "first name and surname"))
                     i = k
@@ -138,7 +140,8 @@ def find_names(text: str, *, german: bool = False) -> list[SpanMatch]:
                     found.append(SpanMatch(start, end, score, "first name"))
             elif not german and _is_name_like(word) and not is_english_word(word):
                 j = i + 2 if i + 1 < len(words) and _is_initial(words[i + 1][2]) else i + 1
-                k = _surnames_end(words, j, german)
+                # No particle after an unknown word: "Schließen der Saug-" (German read as English) is no name.
+                k = _surnames_end(words, j, german, particles=False)
                 if k > j or is_last_name(word):
                     score = UNKNOWN_PAIR if k > j else WEAK_NAME
                     found.append(SpanMatch(start, words[k - 1][1], score, "surname or unknown name"))

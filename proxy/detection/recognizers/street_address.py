@@ -14,6 +14,8 @@ import faker.providers.address.en_AU
 import faker.providers.address.en_NZ
 import faker.providers.address.en_US
 import regex
+from spacy.lang.de.stop_words import STOP_WORDS as DE_STOP_WORDS
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 
 from proxy.detection.recognizers import name_lists, places
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec, SpanMatch
@@ -186,10 +188,11 @@ POSTCODE_TOWN_SPEC = RecognizerSpec(
 
 # A town the place lists know and its postcode, no comma: "Diepholz 72902", "Sankt Valentin 5018", "Meerut-571727"
 # (an Indian PIN after a hyphen). Unknown words before a number are products, models and chapters ("Windows 11",
-# "Kapitel 12345"), four digits are never a year nor eight a date ("Berlin 2019", "Berlin 20240312"), and no digit
-# group follows ("Marke 305 02 291").
+# "Kapitel 12345"); four digits alone are years here ("Berlin 1898"), eight that start with a year a date ("Berlin
+# 20240312"); no digit group follows ("Marke 305 02 291"); a stop word is no town, whatever the lists say ("Eine").
 _TOWN_THEN_CODE = regex.compile(rf"(?<![\w-])(?P<town>{_WORD}(?:[ ]{_WORD}){{0,3}})(?:[ ]|-(?=\d{{6}}\b))"
-                                rf"(?!(?:19|20)\d\d(?:\d{{4}})?\b)(?:{EU_POSTCODE}|\d{{6}})(?![\w-]|[.,]\d|[ ]\d)")
+                                rf"(?!\d{{4}}(?!\d|[ ]?[A-Z]{{2}}|-\d)|(?:19|20)\d{{6}}\b)(?:{EU_POSTCODE}|\d{{6}})"
+                                r"(?![\w-]|[.,]\d|[ ]\d)")
 
 
 def find_town_postcodes(text: str) -> list[SpanMatch]:
@@ -198,10 +201,12 @@ def find_town_postcodes(text: str) -> list[SpanMatch]:
     for m in _TOWN_THEN_CODE.finditer(text):
         words = list(regex.finditer(r"\S+", m.group("town")))
         for i, word in enumerate(words):
-            if " ".join(w.group() for w in words[i:]) in places.KNOWN_PLACES:
+            town = " ".join(w.group() for w in words[i:])
+            if town in places.KNOWN_PLACES and town.lower() not in _STOP_WORDS:
                 found.append(SpanMatch(m.start("town") + word.start(), m.end(), 0.6, "known town and postcode"))
                 break
     return found
 
 
+_STOP_WORDS = frozenset({*EN_STOP_WORDS, *DE_STOP_WORDS})
 TOWN_POSTCODE_SPEC = RecognizerSpec(name="TownPostcodeRecognizer", entity_type="LOCATION", finder=find_town_postcodes)
