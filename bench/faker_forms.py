@@ -69,7 +69,8 @@ NEAR_NAMES = ("Alice Walker, 1985-1990, led the team.", "Paid Tom Harris on 03/0
               "Michael Jordan, 23, scored 63 points in Boston.", "Lisa Chen on 2023-11-05: the build passed.",
               "Order for John Miller, 3 items, 59.97 USD.", "London 2012 drew 10 500 athletes.",
               "Meet Jan Novak at gate 12 in Prague 1.", "Sarah Lee, 1.5 million views on 12 May 2023.",
-              "Vienna 1900 was the capital of an empire.", "Invoice for Maria Lopez, total 1,204.00 EUR.")
+              "Vienna 1900 was the capital of an empire.", "Invoice for Maria Lopez, total 1,204.00 EUR.",
+              "Figures from Anna Berg\n12 345 678 visitors came in 2023.")
 
 
 def planted(kind: str, fake: Faker) -> str:

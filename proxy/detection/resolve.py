@@ -206,9 +206,12 @@ _POSTCODE_AFTER_PLACE = regex.compile(
 
 
 # A phone number right after a person's name: "Tayla Blake, 450-5561", "Ask for Júlia Maia at 932 833 125",
-# "Dr. Á. Farkas Bernadett\n54/610-7358". Seven to fifteen digits; never a date or a span of years.
-_PHONE_AFTER_NAME = regex.compile(r"(?:,[ ]|[ ](?:at|on)[ ]|[ \t]*\n)(?P<value>(?:\+|\(\+?)?\d[\d ()./-]{5,20}\d)"
-                                  r"(?![\w-]|[.,]\d)")
+# "Dr. Á. Farkas Bernadett\n54/610-7358". Seven to fifteen digits; never a date or a span of years. On the line
+# after the name the number must end its line (or a comma, semicolon or full stop must follow it): "Anna Berg\n
+# 12 345 678 visitors" is a count.
+_PHONE_SHAPE = r"(?P<value>(?:\+|\(\+?)?\d[\d ()./-]{5,20}\d)"
+_PHONE_AFTER_NAME = regex.compile(rf"(?:,[ ]|[ ](?:at|on)[ ]){_PHONE_SHAPE}(?![\w-]|[.,]\d)"
+                                  rf"|[ \t]*\r?\n{_PHONE_SHAPE}(?=[ \t]*(?:[,;.]?[ \t]*(?:\r?\n|$)|[,;][ \t]))")
 _NOT_A_PHONE = regex.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|(?:19|20)\d\d[ ]?[-/][ ]?(?:19|20)?\d\d")
 
 

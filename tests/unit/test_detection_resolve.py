@@ -217,7 +217,8 @@ def test_no_postcode_after_a_place(text: str) -> None:
                                              ("Ask for Júlia Maia at 932 833 125 tomorrow.", "932 833 125"),
                                              ("Irina Melo, (351) 964446347", "(351) 964446347"),
                                              ("Dr. Farkas Bernadett\n54/610-7358", "54/610-7358"),
-                                             ("ring Eric Kjeldsen on +45 61436537.", "+45 61436537")])
+                                             ("ring Eric Kjeldsen on +45 61436537.", "+45 61436537"),
+                                             ("Eric Kjeldsen\r\n+45 61436537, eric@example.dk", "+45 61436537")])
 def test_a_phone_number_right_after_a_name(text: str, phone: str) -> None:
     name = regex.search(r"\p{Lu}\p{Ll}+ \p{Lu}\p{Ll}+", text)
     found = phones_after_names([f(name.start(), name.end(), "PERSON", 0.85)], text)
@@ -228,7 +229,7 @@ def test_a_phone_number_right_after_a_name(text: str, phone: str) -> None:
 @pytest.mark.parametrize("text", ["Alice Walker, 1985-1990, led the team.", "Paid Tom Harris on 03/04/2024.",
                                   "Lisa Chen on 2023-11-05 passed.", "Sarah Lee, 2019 - 2021", "Bob Miller, 25, here",
                                   "Anna Berg at 14:30 in room 4012.", "Jan Novak, 12.5 km away",
-                                  "Tom Harris, 1234567890123456789 rows"])
+                                  "Tom Harris, 1234567890123456789 rows", "Report by Anna Berg\n12 345 678 visitors"])
 def test_no_phone_number_after_a_name(text: str) -> None:
     name = regex.search(r"\p{Lu}\p{Ll}+ \p{Lu}\p{Ll}+", text)
     assert phones_after_names([f(name.start(), name.end(), "PERSON", 0.85)], text)[1:] == []
