@@ -169,6 +169,26 @@ def test_continental_blocks(block: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "block"), [
+    ("Sent from Schleichstraße 19\n48337 Lichtenfels am Main on Monday.",
+     "Schleichstraße 19\n48337 Lichtenfels am Main"),
+    ("Ship it to:\nul. Kołłątaja 79/19\n53-320 Wrocław.\nThanks", "ul. Kołłątaja 79/19\n53-320 Wrocław"),
+    ("Ship it to:\nSchleichstraße 19\n9000 St. Gallen\nThanks", "Schleichstraße 19\n9000 St. Gallen"),
+])
+def test_continental_blocks_end_before_a_day_or_a_full_stop(text: str, block: str) -> None:
+    assert best(address_block.CONTINENTAL_SPEC, text) == (block, 0.9)
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("Meet me at 5 Via Roma, 00184 Roma in May.", "5 Via Roma, 00184 Roma"),
+    ("Sent from Hauptstraße 5, 94469 Deggendorf an der Donau on Monday.",
+     "Hauptstraße 5, 94469 Deggendorf an der Donau"),
+    ("Sent from Hauptstraße 5, 3580 Raabs an der Thaya.", "Hauptstraße 5, 3580 Raabs an der Thaya"),
+])
+def test_a_day_or_a_month_after_a_joiner_ends_the_town(text: str, address: str) -> None:
+    assert best(street_address.SPEC, text) == (address, 0.9)
+
+
+@pytest.mark.parametrize(("text", "block"), [
     ("My address is Ortmannweg 32-73\n93814 Göttingen", "Ortmannweg 32-73\n93814 Göttingen"),
     ("Sent from 57, rue de Gautier\n81710 Marty-sur-Carpentier", "57, rue de Gautier\n81710 Marty-sur-Carpentier"),
     ("My address is Acceso de Lalo Naranjo 604\nGranada, 01247", "Acceso de Lalo Naranjo 604\nGranada, 01247"),

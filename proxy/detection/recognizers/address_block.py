@@ -27,7 +27,7 @@ from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 from proxy.detection.recognizers import name_lists, places
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec, SpanMatch
 from proxy.detection.recognizers.places import COUNTRIES_EN
-from proxy.detection.recognizers.street_address import STREET_TYPE_ALTERNATION, SUFFIXES
+from proxy.detection.recognizers.street_address import STREET_TYPE_ALTERNATION, SUFFIXES, TOWN_JOINER
 from proxy.detection.recognizers.zip_code import (
     AU_STATES,
     CA_POSTCODE_LOOSE,
@@ -114,8 +114,10 @@ SPEC = RecognizerSpec(
 # "ul. Kołłątaja 79/19", "Városi utca 149.", "Praça de Ribeiro, 11", "8, avenue Lucie Fernandes"), an optional
 # line (district, unit), then the postcode and town ("48337 Lichtenfels", "H-2907 Tamásifalva", "9483-378
 # Reguengos de Monsaraz", "1012 TX Baard" over two lines) or the town and postcode ("Cantabria, 47999").
-# Up to two short joiners between a town's words: "Raabs an der Thaya", "Turkovice u Prelouce".
-_TOWN_WORDS = r"\p{Lu}[\p{L}\p{M}'’.-]{1,30}(?:[ ](?:\p{Ll}{1,3}[ ]){0,2}\p{Lu}[\p{L}\p{M}'’.-]{1,30}){0,3}"
+# Up to two short joiners between a town's words ("Raabs an der Thaya", "Turkovice u Prelouce"); a town does not
+# end in a full stop ("53-320 Wrocław." ends the sentence; "St. Gallen" keeps its own).
+_TOWN_WORD = r"\p{Lu}[\p{L}\p{M}'’.-]{1,30}"
+_TOWN_WORDS = rf"{_TOWN_WORD}(?:[ ](?:{TOWN_JOINER}){{0,2}}{_TOWN_WORD}){{0,3}}(?<!\.)"
 # "79/19" (unit and number), "32-73" (a range of house numbers).
 _HOUSE_NUMBER = r"\d{1,5}[a-zA-Z]?(?:[/-]\d{1,5}[a-zA-Z]?)?\.?"
 # Street words of continental Europe, as Faker's address providers of those countries list them, with ours.

@@ -8,18 +8,22 @@
   tell a place from a name when the model's label is in doubt.
 - Ordinary German words: spaCy's German stop words and Faker's German lorem words; German capitalises every noun,
   so the German rules lean on first names, not on the word lists (see `first_names.py`).
+- Day and month names: Python's `calendar` (English) and Faker's date-time providers (German, French, Italian,
+  Spanish, Portuguese, Dutch, Nordic, Polish, Czech, Hungarian), which end a town in an address ("… in May").
 
 Nothing is downloaded: all of it comes from packages the proxy installs.
 """
 
 from __future__ import annotations
 
+import calendar
 import importlib
 import pkgutil
 from collections.abc import Callable
 from types import ModuleType
 
 import faker.providers.address
+import faker.providers.date_time
 import faker.providers.lorem.de_DE
 import faker.providers.lorem.en_US
 import faker.providers.person
@@ -67,12 +71,26 @@ def _wordnet_lemmas() -> frozenset[str]:
     return frozenset(w for words in index.values() for w in words if "_" not in w)
 
 
+_CALENDAR_LOCALES = ("de_DE", "de_AT", "fr_FR", "it_IT", "es_ES", "pt_PT", "pt_BR", "nl_NL", "da_DK", "no_NO", "pl_PL",
+                     "cs_CZ", "hu_HU")
+
+
+def _calendar_words() -> frozenset[str]:
+    words = {*calendar.day_name, *calendar.month_name} - {""}
+    for loc in _CALENDAR_LOCALES:
+        provider = importlib.import_module(f"{faker.providers.date_time.__name__}.{loc}").Provider
+        for field in ("DAY_NAMES", "MONTH_NAMES"):
+            words.update(vars(provider).get(field, {}).values())
+    return frozenset(words)
+
+
 FIRST_NAMES = _faker_names("first")
 LAST_NAMES = _faker_names("last")
 PLACE_NAMES = _faker_places()
 ENGLISH_WORDS = frozenset({*_wordnet_lemmas(), *EN_STOP_WORDS,
                            *(w.lower() for w in faker.providers.lorem.en_US.Provider.word_list)})
 GERMAN_WORDS = frozenset({*DE_STOP_WORDS, *(w.lower() for w in faker.providers.lorem.de_DE.Provider.word_list)})
+CALENDAR_WORDS = _calendar_words()
 
 
 def _plural_stems(lower: str) -> tuple[str, ...]:

@@ -50,13 +50,18 @@ _BUILDING = r"(?:(?<![\d.,])\d{1,6}[ ]+)?"
 # ", Saareküla", ", Turkovice u Prelouce", ", ΠΑΦΟΣ": capitalised words (short lower-case joiners between them)
 # right after the street, ending the clause.
 _WORD = r"\p{Lu}[\p{L}\p{M}'’-]*"
+# A short lower-case joiner between a town's words ("Raabs an der Thaya", "Turkovice u Prelouce"); a day or a month
+# after it ends the town instead ("00184 Roma in May", "Lichtenfels am Main on Monday").
+TOWN_JOINER = (r"\p{Ll}{1,3}[ ](?!(?:"
+               + "|".join(regex.escape(w) for w in sorted(name_lists.CALENDAR_WORDS, key=len, reverse=True))
+               + r")\b)")
 # ", 10115 Berlin", ", 53-320 Wrocław": a postcode before the town says it is one, wherever the clause ends;
 # ", Springfield, IL 62704": a US state code and ZIP after it.
 # "72 Bernard Street SW1A 1AA London", "8 Troy Street T90 KD5R Leona Ville": a UK, Canadian or Irish postcode
 # right after the street, with or without its town.
 _ISLAND_POSTCODE = rf"(?:{UK_CA_POSTCODE}|\b{EIRCODE}\b)"
-_TOWN = (rf"(?:,[ ](?:{EU_POSTCODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ]){{0,2}}{_WORD})?"
-         rf"|{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ])?{_WORD}){{0,3}}(?:,?[ ](?:{US_STATES})[ ]{{1,2}}\d{{5}}(?:-\d{{4}})?)?"
+_TOWN = (rf"(?:,[ ](?:{EU_POSTCODE}[ ]{_WORD}(?:[ ](?:{TOWN_JOINER}){{0,2}}{_WORD})?"
+         rf"|{_WORD}(?:[ ](?:{TOWN_JOINER})?{_WORD}){{0,3}}(?:,?[ ](?:{US_STATES})[ ]{{1,2}}\d{{5}}(?:-\d{{4}})?)?"
          rf"(?=[ ]?(?:[.,;:!?)]|$)))|[ ]{_ISLAND_POSTCODE}(?:[ ]{_WORD}(?:[ ]{_WORD}){{0,2}})?)?")
 # "580 Parsons Gateway Apt. 215, 82145 Oneillfurt": a unit between the street and its town.
 _INLINE_UNIT = r"(?:,?[ ](?:Apt|Suite|Unit|Ste|Flat)\.?[ ]?#?\d{1,5}[A-Za-z]?\b)?"
@@ -179,7 +184,7 @@ POSTCODE_TOWN_SPEC = RecognizerSpec(
     name="PostcodeTownRecognizer",
     entity_type="LOCATION",
     patterns=(PatternSpec("postcode and town after a comma",
-                          rf"(?<=,[ ]){EU_POSTCODE}[ ]{_WORD}(?:[ ](?:\p{{Ll}}{{1,3}}[ ]){{0,2}}{_WORD}){{0,3}}"
+                          rf"(?<=,[ ]){EU_POSTCODE}[ ]{_WORD}(?:[ ](?:{TOWN_JOINER}){{0,2}}{_WORD}){{0,3}}"
                           r"(?=[ ]?(?:[.,;!?)\n]|$))", 0.6),),
     case_sensitive=True,
     validate=_postcode_town,
