@@ -294,3 +294,9 @@ def test_indian_addresses_up_to_the_pin(address: str) -> None:
                                   "Chapter 5, Section Two 100001", "Total 5, Sum 123456"])
 def test_numbers_and_words_before_six_digits_are_no_indian_address(text: str) -> None:
     assert address_block.INDIAN_SPEC.matches(text) == []
+
+
+def test_known_places_leave_out_towns_that_are_stop_words() -> None:
+    from proxy.detection.recognizers import places
+    assert {"Eine", "My", "Tel", "Waren", "On"}.isdisjoint(places.KNOWN_PLACES)
+    assert {"Berlin", "Tel Aviv", "Diepholz", "Amsterdam"} <= places.KNOWN_PLACES

@@ -14,6 +14,8 @@ import faker.providers.address.de_AT
 import faker.providers.address.de_CH
 import faker.providers.address.de_DE
 import regex
+from spacy.lang.de.stop_words import STOP_WORDS as DE_STOP_WORDS
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 
 from proxy.detection.recognizers import name_lists
 from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec
@@ -68,8 +70,11 @@ Bangalore Singapore Sydney Melbourne Dubai Cairo Nairobi Lagos Johannesburg""".s
 
 
 # Every place name the lists know (Faker's places of every locale, our countries and cities): the test of "is this a
-# town" wherever a rule needs one.
-KNOWN_PLACES = frozenset({*name_lists.PLACE_NAMES, *COUNTRIES_EN, *CITIES_WORLD, *CITIES_DACH})
+# town" wherever a rule needs one. Faker's lists hold towns that are also English or German stop words ("Eine", "My",
+# "Man", "Tel", "Waren"); those are left out, as the words are far more common than the towns.
+_STOP_WORDS = frozenset({*EN_STOP_WORDS, *DE_STOP_WORDS})
+KNOWN_PLACES = frozenset(p for p in {*name_lists.PLACE_NAMES, *COUNTRIES_EN, *CITIES_WORLD, *CITIES_DACH}
+                         if p.lower() not in _STOP_WORDS)
 
 
 def _terms() -> tuple[str, ...]:

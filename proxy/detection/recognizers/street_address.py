@@ -14,8 +14,6 @@ import faker.providers.address.en_AU
 import faker.providers.address.en_NZ
 import faker.providers.address.en_US
 import regex
-from spacy.lang.de.stop_words import STOP_WORDS as DE_STOP_WORDS
-from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 
 from proxy.detection.recognizers import name_lists, places
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec, SpanMatch
@@ -207,11 +205,10 @@ def find_town_postcodes(text: str) -> list[SpanMatch]:
         words = list(regex.finditer(r"\S+", m.group("town")))
         for i, word in enumerate(words):
             town = " ".join(w.group() for w in words[i:])
-            if town in places.KNOWN_PLACES and town.lower() not in _STOP_WORDS:
+            if town in places.KNOWN_PLACES:
                 found.append(SpanMatch(m.start("town") + word.start(), m.end(), 0.6, "known town and postcode"))
                 break
     return found
 
 
-_STOP_WORDS = frozenset({*EN_STOP_WORDS, *DE_STOP_WORDS})
 TOWN_POSTCODE_SPEC = RecognizerSpec(name="TownPostcodeRecognizer", entity_type="LOCATION", finder=find_town_postcodes)
