@@ -168,6 +168,29 @@ def review_model_names(findings: Iterable[Finding], text: str) -> list[Finding]:
     return kept
 
 
+# Street words no one's surname is: a "name" that ends in one, or runs into one, names a street ("Villacher
+# Strasse", "Philip Bypass", "Isaac Lodge Street", "Martinez Mall St.").
+_STREET_WORD = (r"(?:Street|St\.|Strasse|Straße|Road|Rd\.|Avenue|Ave\.|Boulevard|Blvd\.?|Bypass|Turnpike|Highway"
+                r"|Expressway|Freeway|Parkway|Plaza|Square|Mall|Alley)")
+_ENDS_IN_STREET_WORD = regex.compile(rf"[ ]{_STREET_WORD}$")
+_STREET_WORD_NEXT = regex.compile(rf"[ ]{_STREET_WORD}(?![\w-])")
+
+
+def streets_named_after_people(findings: Iterable[Finding], text: str) -> list[Finding]:
+    """PERSON findings (the model's or the lists') that end in a street word, or that one follows, are LOCATION and
+    cover that word: "on Villacher Strasse 89", "the corner of Lahtinen Road". Still redacted; the label is what a
+    policy acts on and what the placeholder tells the upstream model."""
+    kept = []
+    for f in findings:
+        if f.entity_type == "PERSON":
+            nxt = _STREET_WORD_NEXT.match(text, f.end)
+            if nxt or _ENDS_IN_STREET_WORD.search(text, f.start, f.end):
+                end = nxt.end() if nxt else f.end
+                f = Finding(f.field, f.start, end, "LOCATION", f.score, f.recognizer, f.language)
+        kept.append(f)
+    return kept
+
+
 def allow_list_regions(text: str, allow_list: Sequence[str]) -> list[tuple[int, int]]:
     """Where allow-listed values occur in `text` (case-insensitive, not inside a longer word)."""
     if not allow_list:

@@ -26,6 +26,7 @@ from proxy.detection.resolve import (
     propagate_names,
     resolve_overlaps,
     review_model_names,
+    streets_named_after_people,
 )
 
 # Languages with an NER model installed. German has none on PyPI: German text gets pattern recognizers only.
@@ -97,7 +98,8 @@ class TextAnalyzer:
         """Presidio plus clean-up over already-folded text: offsets into `text`, no overlaps."""
         raw = self.presidio.analyze(text, language, self.config.score_threshold)
         kept = [f for f in raw if f.entity_type not in self.disabled_entities]
-        kept = propagate_names(review_model_names(drop_false_positives(kept, text), text), text)
+        kept = streets_named_after_people(review_model_names(drop_false_positives(kept, text), text), text)
+        kept = propagate_names(kept, text)
         kept = phones_after_names(postcodes_after_places(kept, text), text)
         kept = [f for f in kept if f.entity_type not in self.disabled_entities]
         kept = drop_allowed(kept, allow_list_regions(text, self.allow_list))

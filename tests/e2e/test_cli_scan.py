@@ -109,6 +109,14 @@ def test_scan_calls_a_lone_listed_name_a_person_even_where_the_model_says_place(
     assert "Why is <PERSON_1> so impulsive?" in redacted and "Phoenix" not in redacted
 
 
+def test_scan_calls_a_name_that_ends_in_a_street_word_a_place() -> None:
+    text = "The bus station is on Villacher Strasse 89. Meet me at the corner of Jesionowa 127 and Philip Bypass."
+    [item] = json.loads(cli("scan", "-", "--format", "json", "--language", "en", env=env(), input=text).stdout)
+    spans = {(text[f["start"]:f["end"]], f["entity_type"]) for f in item["findings"]}
+    assert {("Villacher Strasse", "LOCATION"), ("Philip Bypass", "LOCATION")} <= spans
+    assert not any(kind == "PERSON" for _, kind in spans)
+
+
 def test_redact_postal_codes_and_phones_that_carry_no_label() -> None:
     text = ("Ship it to 742 Evergreen Terrace, Springfield, IL 62704. The office is in London SW1A 1AA, the depot at "
             "Hauptstraße 5, 10115 Berlin. Text me at 0490 75 40 81 or ring 9472 7916.")

@@ -17,6 +17,7 @@ from proxy.detection.resolve import (
     propagate_names,
     resolve_overlaps,
     review_model_names,
+    streets_named_after_people,
 )
 
 
@@ -155,6 +156,28 @@ def test_review_leaves_other_recognizers_and_persons_alone() -> None:
     start = text.index("Rebecca")
     german = Finding(0, start, start + 7, "LOCATION", 0.85, "SpacyRecognizer", "de")
     assert review_model_names([german], text) == [german]
+
+
+@pytest.mark.parametrize(("text", "name", "street"), [
+    ("The bus station is on Villacher Strasse 89", "Villacher Strasse", "Villacher Strasse"),
+    ("the corner of Jesionowa 127 and Philip Bypass", "Philip", "Philip Bypass"),
+    ("at the corner of Martinez Mall St. and 5th", "Martinez Mall St.", "Martinez Mall St."),
+    ("shows on Isaac Lodge Street were important", "Isaac Lodge", "Isaac Lodge Street"),
+])
+def test_a_name_that_ends_in_or_runs_into_a_street_word_is_a_street(text: str, name: str, street: str) -> None:
+    start = text.index(name)
+    [found] = streets_named_after_people([f(start, start + len(name), "PERSON", 0.6, "FirstNameRecognizer")], text)
+    assert (text[found.start:found.end], found.entity_type, found.recognizer) == (street, "LOCATION",
+                                                                                  "FirstNameRecognizer")
+
+
+@pytest.mark.parametrize(("text", "name"), [("Call Anna Berg at the office.", "Anna Berg"),
+                                             ("Ask Tom Streeter or Ann Roads.", "Tom Streeter"),
+                                             ("Ask Tom Streeter or Ann Roads.", "Ann Roads")])
+def test_names_near_no_street_word_stay_persons(text: str, name: str) -> None:
+    start = text.index(name)
+    person = f(start, start + len(name), "PERSON", 0.85, "SpacyRecognizer")
+    assert streets_named_after_people([person], text) == [person]
 
 
 def test_a_span_that_loses_part_of_its_region_keeps_the_rest() -> None:
