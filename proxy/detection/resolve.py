@@ -171,7 +171,7 @@ def review_model_names(findings: Iterable[Finding], text: str) -> list[Finding]:
 # Street words no one's surname is: a "name" that ends in one, or runs into one, names a street ("Villacher
 # Strasse", "Philip Bypass", "Isaac Lodge Street", "Martinez Mall St.").
 _STREET_WORD = (r"(?:Street|St\.|Strasse|Straße|Road|Rd\.|Avenue|Ave\.|Boulevard|Blvd\.?|Bypass|Turnpike|Highway"
-                r"|Expressway|Freeway|Parkway|Plaza|Square|Mall|Alley)")
+                r"|Expressway|Freeway|Parkway|Plaza|Square|Mall|Alley|Circle|Crescent|Path)")
 _ENDS_IN_STREET_WORD = regex.compile(rf"[ ]{_STREET_WORD}$")
 _STREET_WORD_NEXT = regex.compile(rf"[ ]{_STREET_WORD}(?![\w-])")
 

@@ -229,6 +229,8 @@ def test_uncommon_street_types_are_not_read_in_any_case() -> None:
     ("Deliver to Feira Nogueira, 4, 58073-021 Siqueira.", "58073-021 Siqueira"),
     ("Deliver to Dunaújvárosi utca 41., H-5580 Magyarmellékfalva.", "H-5580 Magyarmellékfalva"),
     ("Deliver to Kerkstraat 3, 5907JO Venlo.", "5907JO Venlo"),
+    ("Deliver to 791, Bhatia Circle, 880729 Jalgaon.", "880729 Jalgaon"),
+    ("Deliver to 06\nVarughese Path, 635515 Sonipat.", "635515 Sonipat"),
 ])
 def test_postcode_and_town_after_a_comma(text: str, place: str) -> None:
     assert best(street_address.POSTCODE_TOWN_SPEC, text) == (place, 0.6)
@@ -236,7 +238,8 @@ def test_postcode_and_town_after_a_comma(text: str, place: str) -> None:
 
 @pytest.mark.parametrize("text", ["Revenue was up, 2023 Results.", "Order shipped, 12000 Units.",
                                   "As planned, 2024 Goals and Plans.", "In total, 3500 New Customers!",
-                                  "BGHZ 12, 1198 Rdnr. 12", "vgl. Palandt, 1770 BGB."])
+                                  "BGHZ 12, 1198 Rdnr. 12", "vgl. Palandt, 1770 BGB.",
+                                  "Wir haben 5 Filialen, 250000 Kunden.", "Im Jahr 2023, 123456 Besucher!"])
 def test_a_number_and_ordinary_words_after_a_comma_are_no_town(text: str) -> None:
     assert street_address.POSTCODE_TOWN_SPEC.matches(text) == []
 

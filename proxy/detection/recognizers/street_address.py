@@ -160,20 +160,23 @@ ANY_CASE_SPEC = RecognizerSpec(
 
 # A postcode and town after a comma, ending the clause, say "address" whatever came before them (a street form the
 # patterns above do not know): "Pasadizo de Ambrosio Solana 30, 41822 Jaén", "Pod Srázem 1, 545 80 Dašice",
-# "Finnpad 3, 8580 XP Opperdoes". The postcode forms of Europe and Brazil.
+# "Finnpad 3, 8580 XP Opperdoes". The postcode forms of Europe and Brazil, and six digits before a known town.
 _VOWEL = regex.compile(r"[aeiouyäöüåæøéèêáàâíìîóòôúùûőűąęěı]", regex.IGNORECASE)
 _TOWN_START = regex.compile(r"[\d -]+(?:[A-Z]{2}[ ])?(?=\p{Lu}\p{Ll})|[A-Z]{1,2}-[\d]+[ ]")
 
 
 def _postcode_town(value: str) -> Check:
     """A number and ordinary words are no town ("…, 2023 Results.", "…, 12000 Units."), unless a known place; nor
-    is a word without a vowel (citations: "…, 1198 Rdnr. 12", "…, 1770 BGB")."""
+    is a word without a vowel (citations: "…, 1198 Rdnr. 12", "…, 1770 BGB"). Six digits (India's PIN, Romania's
+    and Russia's codes) only before a town the lists know ("…, 880729 Jalgaon.", not "…, 250000 Kunden.")."""
     start = _TOWN_START.match(value)
     town = value[start.end():] if start else value
     if not _VOWEL.search(town):
         return Check.REJECTED
     if town in places.KNOWN_PLACES:
         return Check.UNKNOWN
+    if regex.match(r"\d{6}[ ]", value):
+        return Check.REJECTED
     words = town.split()
     return Check.REJECTED if all(name_lists.is_english_word(w, plurals=True) for w in words) else Check.UNKNOWN
 
@@ -182,7 +185,7 @@ POSTCODE_TOWN_SPEC = RecognizerSpec(
     name="PostcodeTownRecognizer",
     entity_type="LOCATION",
     patterns=(PatternSpec("postcode and town after a comma",
-                          rf"(?<=,[ ]){EU_POSTCODE}[ ]{_WORD}(?:[ ](?:{TOWN_JOINER}){{0,2}}{_WORD}){{0,3}}"
+                          rf"(?<=,[ ])(?:{EU_POSTCODE}|\d{{6}})[ ]{_WORD}(?:[ ](?:{TOWN_JOINER}){{0,2}}{_WORD}){{0,3}}"
                           r"(?=[ ]?(?:[.,;!?)\n]|$))", 0.6),),
     case_sensitive=True,
     validate=_postcode_town,
