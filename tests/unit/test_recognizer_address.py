@@ -22,6 +22,7 @@ BLOCKS = [
     "PSC 1437, Box 3833\nAPO AA 66791",
     "USNS Møller\nFPO AA 85844",
     "688 rue du centre 320\n??? apt. 169\n??? marke\n??? belgium 97466",
+    "236 Scott Access\nRD 6\nMurdochville 2249",
 ]
 
 
@@ -163,6 +164,7 @@ def test_two_line_blocks_that_say_address_by_their_form(block: str) -> None:
     "Ortmannweg 32-73\n93814 Göttingen", "Lugerplatz 00\n9261 Raabs an der Thaya",
     "Borgo Donato, 7 Piano 4\n27044, Canneto (PV)", "rue Océane Andre\n77447 Maillard",
     "Praia Montenegro, 300\nBom Jesus\n81086-201 Correia / BA", "Trevo Pacheco\nDelta\n58279401 Cunha do Norte / MS",
+    "R. de Martins, S/N\n8491-316 Fundão", "Calle Mayor, s/n\n28013 Madrid",
 ])
 def test_continental_blocks(block: str) -> None:
     assert best(address_block.CONTINENTAL_SPEC, f"Ship it to this address:\n{block}\nThanks") == (block, 0.9)

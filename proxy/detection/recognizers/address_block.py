@@ -42,7 +42,8 @@ _WORD = r"[\p{L}\p{M}][\p{L}\p{M}'’.-]{0,30}"
 _WORDS = rf"{_WORD}(?:(?:[ ]{{1,2}}|,[ ]?){_WORD}){{0,3}}(?:[ ]\([\p{{L}}\p{{M}} ]{{1,30}}\))?"
 # The street's first word has two characters at least: "u. 12." and "Jiřího z Poděbrad" yes, "row 1 a 2" no.
 _STREET_WORD = r"[\p{L}\p{M}][\p{L}\p{M}'’.-]{1,30}"
-_UNIT = r"(?:apt|apartment|suite|ste|unit|flat|studio|level|room)\.?[ ]?#?\d{1,5}[a-z]?"
+# A unit, or a New Zealand rural delivery line ("RD 6").
+_UNIT = r"(?:apt|apartment|suite|ste|unit|flat|studio|level|room|rd)\.?[ ]?#?\d{1,5}[a-z]?"
 _POBOX = r"(?:p\.?[ ]?o\.?[ ]?box|postbox|postfach|box)[ ]\d{1,6}"
 # Building number (or two: "935 69 Gordon Terrace"; "1/134" for unit and number), up to five words, a house
 # number, an inline unit; a unit may come first ("Unit 72 9 Michael Green") or stand on its own line ("Flat 49r").
@@ -118,8 +119,8 @@ SPEC = RecognizerSpec(
 # end in a full stop ("53-320 Wrocław." ends the sentence; "St. Gallen" keeps its own).
 _TOWN_WORD = r"\p{Lu}[\p{L}\p{M}'’.-]{1,30}"
 _TOWN_WORDS = rf"{_TOWN_WORD}(?:[ ](?:{TOWN_JOINER}){{0,2}}{_TOWN_WORD}){{0,3}}(?<!\.)"
-# "79/19" (unit and number), "32-73" (a range of house numbers).
-_HOUSE_NUMBER = r"\d{1,5}[a-zA-Z]?(?:[/-]\d{1,5}[a-zA-Z]?)?\.?"
+# "79/19" (unit and number), "32-73" (a range of house numbers), "S/N" (Spanish and Portuguese: no number).
+_HOUSE_NUMBER = r"(?:\d{1,5}[a-zA-Z]?(?:[/-]\d{1,5}[a-zA-Z]?)?\.?|[Ss]/[Nn])"
 # Street words of continental Europe, as Faker's address providers of those countries list them, with ours.
 _EU_STREET_WORDS = frozenset(w.strip().lower().rstrip(".") for w in (
     *SUFFIXES.split("|"),
