@@ -202,3 +202,21 @@ def test_redact_postcodes_and_phones_that_their_neighbours_give_away() -> None:
     assert {("72 Bernard Street P26 34V8 Giles Ville", "LOCATION"), ("Diepholz 72902", "LOCATION"),
             ("932 833 125", "PHONE_NUMBER"), ("450-5561", "PHONE_NUMBER"), ("Tom Harris", "PERSON")} <= spans
     assert not [s for s in spans if s[1] == "PHONE_NUMBER" and "1985" in s[0]]
+
+
+def test_redact_addresses_without_a_house_number_rural_lines_and_six_digit_codes() -> None:
+    # A Portuguese street with "S/N" (no number), a New Zealand block with its rural delivery line, an Indian PIN
+    # before a known town after a comma: none reaches the output. A day after a town's joiner ends the town ("on
+    # Monday" stays), and a count on the line after a name is no phone number.
+    text = ("My address is R. de Martins, S/N\n8491-316 Fundão.\n\nOr:\n236 Scott Access\nRD 6\nMurdochville 2249\n\n"
+            "Deliver to 791, Bhatia Circle, 880729 Jalgaon. Sent from Schleichstraße 19\n48337 Lichtenfels am Main "
+            "on Monday.\nReport by Anna Berg\n12 345 678 visitors came.")
+    redacted = cli("redact", "-", "--language", "en", env=env(), input=text).stdout
+    for value in ("Martins", "8491-316", "Fundão", "Scott Access", "RD 6", "Murdochville", "2249", "Bhatia",
+                  "880729", "Jalgaon", "Schleichstraße", "48337", "Lichtenfels", "Anna Berg"):
+        assert value not in redacted, value
+    assert " on Monday.\n" in redacted and "\n12 345 678 visitors came." in redacted
+    [item] = json.loads(cli("scan", "-", "--format", "json", "--language", "en", env=env(), input=text).stdout)
+    spans = {(text[f["start"]:f["end"]], f["entity_type"]) for f in item["findings"]}
+    assert {("R. de Martins, S/N\n8491-316 Fundão", "LOCATION"),
+            ("236 Scott Access\nRD 6\nMurdochville 2249", "LOCATION")} <= spans
