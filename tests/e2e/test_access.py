@@ -272,7 +272,8 @@ def test_key_comparison_is_constant_time_for_known_and_unknown_ids(
         return outcome
 
     assert attempt(issued.key) == "accepted"
-    assert attempt(f"gpk_{key_id}_{secret[:-1]}x") == "refused"        # known id, wrong secret
+    wrong = secret[:-1] + ("y" if secret.endswith("x") else "x")      # a last character the secret does not have
+    assert attempt(f"gpk_{key_id}_{wrong}") == "refused"               # known id, wrong secret
     assert attempt(f"gpk_0123456789ab_{secret}") == "refused"          # unknown id: compared against a dummy digest
     assert attempt(revoked.key) == "refused"                           # revoked: compared, then refused
     # The presented secret is never compared in the clear, and an unknown id is not compared against itself.
