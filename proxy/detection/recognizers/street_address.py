@@ -163,6 +163,7 @@ ANY_CASE_SPEC = RecognizerSpec(
 # "Finnpad 3, 8580 XP Opperdoes". The postcode forms of Europe and Brazil, and six digits before a known town.
 _VOWEL = regex.compile(r"[aeiouyäöüåæøéèêáàâíìîóòôúùûőűąęěı]", regex.IGNORECASE)
 _TOWN_START = regex.compile(r"[\d -]+(?:[A-Z]{2}[ ])?(?=\p{Lu}\p{Ll})|[A-Z]{1,2}-[\d]+[ ]")
+_SIX_DIGITS = regex.compile(r"\d{6}[ ]")
 
 
 def _postcode_town(value: str) -> Check:
@@ -175,7 +176,7 @@ def _postcode_town(value: str) -> Check:
         return Check.REJECTED
     if town in places.KNOWN_PLACES:
         return Check.UNKNOWN
-    if regex.match(r"\d{6}[ ]", value):
+    if _SIX_DIGITS.match(value):
         return Check.REJECTED
     words = town.split()
     return Check.REJECTED if all(name_lists.is_english_word(w, plurals=True) for w in words) else Check.UNKNOWN
