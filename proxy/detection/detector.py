@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import structlog
@@ -28,6 +29,9 @@ from proxy.errors import ServiceUnavailable
 
 log = structlog.get_logger()
 
+# How long a worker waits for the others to load their models (or finish what they are analysing).
+_START_TIMEOUT_S = 300.0
+
 
 class Detector:
     """Finds sensitive spans in texts. Thread-safe; one instance per process."""
@@ -38,6 +42,7 @@ class Detector:
         self.cache = FindingCache(cache_size)
         self._local: TextAnalyzer | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._peers: Barrier | None = None  # the pool's barrier, one party per worker
         self._pool_lock = threading.Lock()
         # One analysis at a time in thread mode: spaCy does not promise thread-safe inference, and under the GIL
         # parallel threads would not be faster anyway.
@@ -68,10 +73,14 @@ class Detector:
 
     def _start_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: the parent may run an event loop and threads, which fork copies badly.
-        pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=worker.init_worker, initargs=(self.config,))
-        # One held task per worker makes every worker start (and load its model) now.
-        for f in [pool.submit(worker.worker_info, 0.2) for _ in range(self.processes)]:
+        context = multiprocessing.get_context("spawn")
+        self._peers = context.Barrier(self.processes)
+        pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context,
+                                   initializer=worker.init_worker, initargs=(self.config, self._peers))
+        # One call per worker, each waiting at the barrier for the others, makes every worker start (and load its
+        # model) before the pool is used. (A fixed hold was not enough: a worker that loaded its model faster took
+        # a second call while another was still loading.)
+        for f in [pool.submit(worker.worker_info, _START_TIMEOUT_S) for _ in range(self.processes)]:
             f.result()
         return pool
 
@@ -79,8 +88,13 @@ class Detector:
         """pid, start-up time and peak memory of each worker process (empty in thread mode)."""
         if self._pool is None:
             return []
-        futures = [self._pool.submit(worker.worker_info, 0.3) for _ in range(self.processes)]
-        return [f.result() for f in futures]
+        futures = [self._pool.submit(worker.worker_info, _START_TIMEOUT_S) for _ in range(self.processes)]
+        try:
+            return [f.result() for f in futures]
+        except threading.BrokenBarrierError:
+            if self._peers is not None:
+                self._peers.reset()  # usable again for the next call
+            raise
 
     def analyze(self, text: str, language: str | None = None) -> list[Finding]:
         """Findings in one text (`field` 0), offsets into the original text. Synchronous and CPU-bound."""

