@@ -26,8 +26,8 @@ from bench.common import pct  # also puts the repo on sys.path
 from proxy.audit.store import AuditWriter
 from proxy.detection.findings import Finding
 from proxy.migrate import upgrade
-from proxy.pipeline.context import Outcome
 from proxy.policy.decision import Action
+from proxy.request.context import Outcome
 from proxy.settings import Settings
 from tests.audit_db import create_pg_database, drop_pg_database, make_ctx
 

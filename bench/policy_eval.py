@@ -23,9 +23,9 @@ sys.path.insert(0, str(REPO))
 
 from proxy.auth.caller import Caller  # noqa: E402
 from proxy.detection.findings import Finding  # noqa: E402
-from proxy.pipeline.context import Endpoint  # noqa: E402
 from proxy.policy.evaluate import RequestFacts, evaluate  # noqa: E402
 from proxy.policy.loader import PolicySnapshot, build_snapshot  # noqa: E402
+from proxy.request.context import Endpoint  # noqa: E402
 
 ENTITY_TYPES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "LOCATION", "DE_TAX_ID", "US_SSN",
                 "CREDIT_CARD", "IP_ADDRESS", "URL"]

@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, text
 
 from proxy.auth.caller import Caller, Role
 from proxy.detection.findings import Finding
-from proxy.pipeline.context import (
+from proxy.policy.decision import Action, Decision, Location, Mode, RuleMatch
+from proxy.request.context import (
     Dialect,
     Endpoint,
     NormalizedRequest,
@@ -24,7 +25,6 @@ from proxy.pipeline.context import (
     TextField,
     Usage,
 )
-from proxy.policy.decision import Action, Decision, Location, Mode, RuleMatch
 from proxy.routing.catalogue import Target
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"

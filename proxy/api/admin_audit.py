@@ -22,7 +22,7 @@ from proxy.audit.record import Kind, SecurityEvent
 from proxy.audit.verify import verify
 from proxy.auth.caller import Caller
 from proxy.errors import BadRequest, Forbidden, NotFound, ProxyError, RateLimited, Unauthorized
-from proxy.pipeline.context import Outcome
+from proxy.request.context import Outcome
 
 
 class AuditQuery(BaseModel):

@@ -1,7 +1,8 @@
 """The Anthropic dialect: POST /v1/messages, plain and streaming.
 
 Requests are converted to the OpenAI chat shape (what every later stage and litellm speak) and answers back to
-Anthropic Messages; conversions live in anthropic_convert.py.
+Anthropic Messages; the request conversion lives in proxy/request/anthropic.py, the answer side in
+anthropic_message.py and anthropic_stream.py.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from proxy.api.anthropic_convert import openai_to_anthropic
+from proxy.api.anthropic_message import openai_to_anthropic
 from proxy.api.anthropic_stream import AnthropicStreamEncoder, sse_bytes
 from proxy.api.handler import Renderer, handle
 from proxy.errors import ProxyError
-from proxy.pipeline.context import Dialect, Endpoint, RequestContext, Usage
+from proxy.request.context import Dialect, Endpoint, RequestContext, Usage
 
 
 def _body(ctx: RequestContext, result: dict[str, Any]) -> dict[str, Any]:

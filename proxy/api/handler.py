@@ -17,9 +17,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from proxy.errors import InternalError, PayloadTooLarge, ProxyError
-from proxy.pipeline.context import Dialect, Endpoint, Outcome, RequestContext
 from proxy.pipeline.runner import finish, mark_failed, mark_succeeded, run_stages
 from proxy.pipeline.services import Services
+from proxy.request.context import Dialect, Endpoint, Outcome, RequestContext
 
 log = structlog.get_logger()
 

@@ -14,8 +14,8 @@ from proxy.api.admin_audit import audit_access
 from proxy.api.handler import Renderer, handle
 from proxy.audit.record import Kind
 from proxy.errors import ProxyError, Unauthorized
-from proxy.pipeline.context import Dialect, Endpoint, RequestContext, Usage
 from proxy.policy.evaluate import allowed_models
+from proxy.request.context import Dialect, Endpoint, RequestContext, Usage
 
 
 def _body(ctx: RequestContext, result: dict[str, Any]) -> dict[str, Any]:

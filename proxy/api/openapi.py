@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from proxy import __version__
-from proxy.api.schemas import ChatBody, CompletionBody, EmbeddingBody
+from proxy.request.schemas import ChatBody, CompletionBody, EmbeddingBody
 
 _ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
     "message": {"type": "string"}, "type": {"type": "string"}, "param": {"type": ["string", "null"]},

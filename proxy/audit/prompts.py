@@ -15,7 +15,7 @@ import orjson
 if TYPE_CHECKING:
     from proxy.audit.crypto import AuditCipher
     from proxy.detection.findings import Finding
-    from proxy.pipeline.context import RequestContext, TextField
+    from proxy.request.context import RequestContext, TextField
 
 
 def mask(text: str, spans: Sequence[tuple[int, int, str]]) -> str:

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from proxy.pipeline.context import Outcome
+from proxy.request.context import Outcome
 
 if TYPE_CHECKING:
     from proxy.auth.caller import Caller
-    from proxy.pipeline.context import RequestContext
+    from proxy.request.context import RequestContext
 
 
 class Kind(StrEnum):

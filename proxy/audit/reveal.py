@@ -14,7 +14,7 @@ from proxy.audit.append import RECORDS_T, append_event, append_transaction
 from proxy.audit.crypto import AuditCipher, RevealError
 from proxy.audit.record import Kind, SecurityEvent
 from proxy.auth.caller import Caller
-from proxy.pipeline.context import Outcome
+from proxy.request.context import Outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from proxy.audit.crypto import AuditCipher
 from proxy.audit.prompts import prompt_values
 from proxy.audit.record import SecurityEvent, event_values, kind_for, new_record_id, outcome_values, record_values
 from proxy.errors import AuditUnavailable
-from proxy.pipeline.context import RequestContext
+from proxy.request.context import RequestContext
 from proxy.settings import Settings
 
 log = structlog.get_logger()

@@ -19,9 +19,9 @@ from proxy.errors import (
     Unauthorized,
     UpstreamError,
 )
-from proxy.pipeline.context import Outcome, RequestContext
 from proxy.pipeline.services import Services
 from proxy.pipeline.stages import STAGES
+from proxy.request.context import Outcome, RequestContext
 
 log = structlog.get_logger()
 

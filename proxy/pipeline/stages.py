@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from proxy.pipeline.context import RequestContext
 from proxy.pipeline.services import Services
 from proxy.pipeline.steps import decide, detect, forward, identify, parse, record_decision, redact, restore
+from proxy.request.context import RequestContext
 
 StageFn = Callable[[RequestContext, Services], Awaitable[None]]
 

@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 import structlog
 
-from proxy.api.schemas import parse_openai, set_path
 from proxy.auth.caller import Role
 from proxy.errors import (
     BadRequest,
@@ -20,12 +19,13 @@ from proxy.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from proxy.pipeline.context import Dialect, Endpoint, RequestContext
 from proxy.pipeline.services import Services
 from proxy.policy.decision import Action
 from proxy.policy.evaluate import CLASSIFICATION_HEADER, RequestFacts, evaluate
 from proxy.redaction.apply import apply_redactions
 from proxy.redaction.pseudonyms import conversation_key, conversation_opening
+from proxy.request.context import Dialect, Endpoint, RequestContext
+from proxy.request.schemas import parse_openai, set_path
 from proxy.response.restore import restore_response
 from proxy.response.sse import restore_stream
 from proxy.routing.catalogue import Target
@@ -49,7 +49,7 @@ async def parse(ctx: RequestContext, svc: Services) -> None:
         raise BadRequest("Invalid request: the body is not valid JSON.", code="invalid_json") from None
     conversation = ctx.headers.get("x-govproxy-conversation-id")
     if ctx.dialect is Dialect.ANTHROPIC:
-        from proxy.api.anthropic_convert import anthropic_to_openai
+        from proxy.request.anthropic import anthropic_to_openai
 
         body = anthropic_to_openai(body)
         request = parse_openai(Endpoint.CHAT, body, conversation)

@@ -12,10 +12,12 @@ from typing import Any
 
 from proxy.auth.caller import Caller
 from proxy.detection.findings import Finding
-from proxy.pipeline.context import Endpoint, NormalizedRequest
 from proxy.policy.decision import Decision
 from proxy.policy.evaluate import RequestFacts, evaluate
 from proxy.policy.loader import PolicySnapshot
+from proxy.request.anthropic import anthropic_to_openai
+from proxy.request.context import Endpoint, NormalizedRequest
+from proxy.request.schemas import parse_openai
 
 # texts -> every finding, `field` = the index of its text.
 DetectFn = Callable[[Sequence[str]], list[Finding]]
@@ -51,14 +53,8 @@ def body_for(endpoint: str, model: str, prompt: str | None = None,
 
 def parse_body(endpoint: str, body: dict[str, Any]) -> NormalizedRequest:
     """Validate a request body as the proxy would (BadRequest on a malformed one)."""
-    from proxy.api.schemas import parse_openai
-
     if endpoint == "messages":
-        try:  # Anthropic's shape, converted the way the request path does it
-            from proxy.api.anthropic_convert import anthropic_to_openai  # type: ignore[import-not-found]
-        except ImportError:  # not there yet: an OpenAI-shaped message list is read as is
-            anthropic_to_openai = None
-        if anthropic_to_openai is not None and "max_tokens" in body:
+        if "max_tokens" in body:  # Anthropic's shape, converted the way the request path does it
             body = anthropic_to_openai(body)
         request = parse_openai(Endpoint.CHAT, body)
         request.endpoint = Endpoint.MESSAGES

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field, replace
 
 from proxy.auth.caller import Caller
 from proxy.detection.findings import Finding
-from proxy.pipeline.context import Endpoint
 from proxy.policy.decision import Action, Decision, Location, Mode, RuleMatch
 from proxy.policy.errors import UnknownClassification, UnknownModel, UnsupportedEndpoint
 from proxy.policy.policyset import Match, PolicySet, Rule
+from proxy.request.context import Endpoint
 from proxy.routing.catalogue import Catalogue, Target
 
 ENDPOINT_NAMES = {Endpoint.CHAT: "chat", Endpoint.COMPLETIONS: "completions", Endpoint.EMBEDDINGS: "embeddings",

@@ -28,8 +28,8 @@ from proxy.auth.keys import KeyStore
 from proxy.db import async_engine
 from proxy.detection.findings import Finding
 from proxy.migrate import upgrade
-from proxy.pipeline.context import Outcome
 from proxy.policy.decision import Action
+from proxy.request.context import Outcome
 from proxy.settings import Settings
 from proxy.web.pages import web_routes
 from tests.audit_db import execute, make_ctx

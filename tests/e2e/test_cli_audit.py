@@ -16,8 +16,8 @@ import pytest
 
 from proxy.audit.store import AuditWriter
 from proxy.detection.findings import Finding
-from proxy.pipeline.context import Outcome
 from proxy.policy.decision import Action
+from proxy.request.context import Outcome
 from proxy.settings import Settings
 from tests.audit_db import create_pg_database, drop_pg_database, execute, make_ctx
 from tests.harness import base_env, cli

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from proxy.api.schemas import MAX_JSON_DEPTH, json_depth
+from proxy.request.schemas import MAX_JSON_DEPTH, json_depth
 from tests.conftest import Proxy, Upstreams
 
 CHAT, COMPLETIONS, EMBEDDINGS, MESSAGES = "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages"

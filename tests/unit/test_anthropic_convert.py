@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proxy.api.anthropic_convert import anthropic_to_openai, openai_to_anthropic
-from proxy.api.schemas import chat_texts, parse_openai
+from proxy.api.anthropic_message import openai_to_anthropic
 from proxy.errors import BadRequest
-from proxy.pipeline.context import Endpoint
+from proxy.request.anthropic import anthropic_to_openai
+from proxy.request.context import Endpoint
+from proxy.request.schemas import chat_texts, parse_openai
 
 TOOL = {"name": "lookup", "description": "Look a customer up", "input_schema": {
     "type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}

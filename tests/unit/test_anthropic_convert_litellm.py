@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from proxy.api.anthropic_convert import anthropic_to_openai, openai_to_anthropic
+from proxy.api.anthropic_message import openai_to_anthropic
 from proxy.api.anthropic_stream import AnthropicStreamEncoder
 from proxy.policy.decision import Location
+from proxy.request.anthropic import anthropic_to_openai
 from proxy.routing.catalogue import Target
 from proxy.routing.upstream import Upstream
 from tests.fakes.anthropic_upstream import anthropic_routes

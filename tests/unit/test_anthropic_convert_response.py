@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from anthropic.types import Message
 
-from proxy.api.anthropic_convert import openai_to_anthropic
-from proxy.api.anthropic_message import stop_reason_for, tool_input, usage_for
+from proxy.api.anthropic_message import openai_to_anthropic, stop_reason_for, tool_input, usage_for
 
 
 def completion(message: dict[str, Any], finish: str | None = "stop", **extra: Any) -> dict[str, Any]:

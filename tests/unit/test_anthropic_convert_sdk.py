@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from proxy.api.anthropic_convert import anthropic_to_openai, openai_to_anthropic
+from proxy.api.anthropic_message import openai_to_anthropic
 from proxy.api.anthropic_stream import AnthropicStreamEncoder, error_event, sse_bytes
 from proxy.errors import UpstreamError
+from proxy.request.anthropic import anthropic_to_openai
 from tests.fakes.anthropic_upstream import anthropic_app, last_user_text
 from tests.fakes.openai_upstream import Recorder
 from tests.harness import ThreadedServer

@@ -11,8 +11,8 @@ import pytest
 
 from proxy.audit.store import AuditWriter
 from proxy.detection.findings import Finding
-from proxy.pipeline.context import Outcome
 from proxy.policy.decision import Action
+from proxy.request.context import Outcome
 from proxy.settings import Settings
 from tests.audit_db import make_ctx, pg_dump
 from tests.canaries import CANARIES, SENTENCE, leaked

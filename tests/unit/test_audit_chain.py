@@ -23,8 +23,8 @@ from proxy.audit.prompts import mask, prompt_values
 from proxy.audit.query import parse_duration, parse_when
 from proxy.audit.record import Kind, SecurityEvent, event_values, kind_for, outcome_values, record_values
 from proxy.detection.findings import Finding
-from proxy.pipeline.context import Outcome
 from proxy.policy.decision import Action
+from proxy.request.context import Outcome
 from tests.audit_db import make_ctx
 from tests.canaries import CANARIES, SENTENCE, leaked
 

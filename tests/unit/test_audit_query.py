@@ -13,8 +13,8 @@ from proxy.audit.export import CSV_COLUMNS, export_lines
 from proxy.audit.query import AuditFilter, search, stats
 from proxy.audit.store import AuditWriter
 from proxy.detection.findings import Finding
-from proxy.pipeline.context import Outcome
 from proxy.policy.decision import Action
+from proxy.request.context import Outcome
 from proxy.settings import Settings
 from tests.audit_db import make_ctx
 

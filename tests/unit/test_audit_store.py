@@ -17,8 +17,8 @@ from proxy.audit.store import AuditWriter
 from proxy.audit.verify import verify
 from proxy.detection.findings import Finding
 from proxy.errors import AuditUnavailable
-from proxy.pipeline.context import Outcome
 from proxy.policy.decision import Action
+from proxy.request.context import Outcome
 from proxy.settings import Settings
 from tests.audit_db import execute, make_ctx
 

@@ -14,8 +14,8 @@ from proxy.audit.append import OUTCOMES_T, RECORDS_T, audit_engine
 from proxy.audit.chain import OUTCOMES, RECORDS, link, seal_outcome, seal_record
 from proxy.audit.store import AuditWriter
 from proxy.audit.verify import VerifyReport, verify
-from proxy.pipeline.context import Outcome
 from proxy.policy.decision import Action
+from proxy.request.context import Outcome
 from proxy.settings import Settings
 from tests.audit_db import execute, make_ctx, sql_engine
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from proxy.pipeline.context import Endpoint
 from proxy.policy.decision import Action, Location, Mode
 from proxy.policy.errors import UnknownClassification, UnknownModel, UnsupportedEndpoint
 from proxy.policy.evaluate import RequestFacts, allowed_models, evaluate
+from proxy.request.context import Endpoint
 from tests.unit.policy_fixtures import caller, finding, snapshot
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from proxy.pipeline.context import Endpoint
 from proxy.policy.decision import Action
 from proxy.policy.errors import PolicyLoadError
 from proxy.policy.evaluate import RequestFacts, evaluate
 from proxy.policy.loader import PolicyHolder
+from proxy.request.context import Endpoint
 from tests.unit.policy_fixtures import CATALOGUE, caller, write_dir
 
 BLOCK_ENG = "apiVersion: govproxy/v1\nrules:\n  - {name: block-eng, match: {teams: [eng]}, action: block}\n"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from proxy.api.schemas import parse_openai
 from proxy.errors import BadRequest
-from proxy.pipeline.context import Endpoint
+from proxy.request.context import Endpoint
+from proxy.request.schemas import parse_openai
 
 
 def chat(*messages: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Anthropic Messages requests -> OpenAI chat bodies (what every later stage and litellm speak).
 
-The answer side: anthropic_message.py (a plain completion -> a Message, re-exported here) and
+The answer side lives in proxy/api: anthropic_message.py (a plain completion -> a Message) and
 anthropic_stream.py (chunks -> the event stream).
 
 Converted: `system` (string, text blocks, or `role: "system"` messages) -> system messages; text and image
@@ -28,11 +28,10 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
-from proxy.api.anthropic_message import STOP_REASONS, openai_to_anthropic, stop_reason_for
-from proxy.api.schemas import check_depth
 from proxy.errors import BadRequest
+from proxy.request.schemas import check_depth
 
-__all__ = ["STOP_REASONS", "anthropic_to_openai", "openai_to_anthropic", "stop_reason_for"]
+__all__ = ["anthropic_to_openai"]
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from proxy.errors import BadRequest
-from proxy.pipeline.context import Dialect, Endpoint, NormalizedRequest, TextField
+from proxy.request.context import Dialect, Endpoint, NormalizedRequest, TextField
 
 # Bodies nested deeper than this are refused before anything walks them: later steps (copying, serialising,
 # litellm) recurse, and a 1,000-deep array would exhaust Python's stack. Real bodies (tool JSON schemas included)
