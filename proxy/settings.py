@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # about 20 s of CPU per million characters of prose (bench/pathological.py), so this bounds what one request can
     # cost; over it the request is refused with 413 before anything is sent anywhere.
     max_text_chars: int = Field(default=1_000_000, ge=0)
+    # Strings one request may carry (every string leaf and non-trivial key of the body; 0 = no limit). All of them
+    # are scanned in one batched pass, so the cost follows the characters, but each field still costs a little to
+    # walk, pack and write back; over the limit the request is refused with 413 before detection.
+    max_text_fields: int = Field(default=20_000, ge=0)
 
     # Keys for reversible and keyed redaction and for the audit's encrypted originals. Without them a random key
     # is generated per process (pseudonyms still round-trip inside one request; hashes are stable only per process).

@@ -24,6 +24,7 @@ from proxy.detection import worker
 from proxy.detection.cache import FindingCache, cache_key
 from proxy.detection.custom import load_recognizers
 from proxy.detection.findings import Finding
+from proxy.detection.packing import plan, unpack
 from proxy.detection.text_analyzer import DetectorConfig, TextAnalyzer
 from proxy.errors import ServiceUnavailable
 
@@ -101,7 +102,8 @@ class Detector:
         return self.analyze_many([text], language)[0]
 
     def analyze_many(self, texts: Sequence[str], language: str | None = None) -> list[list[Finding]]:
-        """Findings per text; texts seen before (same content and language) come from the cache."""
+        """Findings per text; texts seen before (same content and language) come from the cache, the others are
+        analysed in packs (packing.py), so many small texts cost about what their characters cost in one."""
         keys = [cache_key(language, t) for t in texts]
         results: dict[bytes, tuple[Finding, ...]] = {}
         todo: dict[bytes, str] = {}
@@ -114,10 +116,14 @@ class Detector:
             else:
                 todo[key] = text
         if todo:
-            found = self._run(list(todo.values()), language)
-            for key, findings in zip(todo, found, strict=True):
-                self.cache.put(key, findings)
-                results[key] = findings
+            pending, texts = list(todo), list(todo.values())
+            packs = plan(texts)
+            found = self._run([p.text for p in packs], language)
+            for pack, findings in zip(packs, found, strict=True):
+                per_text = unpack(pack, findings, [len(texts[m]) for m in pack.members])
+                for member, member_findings in zip(pack.members, per_text, strict=True):
+                    self.cache.put(pending[member], member_findings)
+                    results[pending[member]] = member_findings
         return [list(results[k]) for k in keys]
 
     async def detect(self, texts: Sequence[str]) -> list[Finding]:

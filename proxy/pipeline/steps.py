@@ -3,13 +3,13 @@ the service's own package (auth/, detection/, policy/, redaction/, routing/, res
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import orjson
 import structlog
 
 from proxy.auth.caller import Role
+from proxy.detection.unscannable import unscannable_findings
 from proxy.errors import (
     BadRequest,
     Forbidden,
@@ -22,10 +22,11 @@ from proxy.errors import (
 from proxy.pipeline.services import Services
 from proxy.policy.decision import Action
 from proxy.policy.evaluate import CLASSIFICATION_HEADER, RequestFacts, evaluate
-from proxy.redaction.apply import apply_redactions
+from proxy.redaction.apply import Whole, apply_redactions
 from proxy.redaction.pseudonyms import conversation_key, conversation_opening
 from proxy.request.context import Dialect, Endpoint, RequestContext
-from proxy.request.schemas import parse_openai, set_path
+from proxy.request.schemas import parse_openai, rewrite
+from proxy.request.walk import describe_path
 from proxy.response.restore import restore_response
 from proxy.response.sse import restore_stream
 from proxy.routing.catalogue import Target
@@ -65,12 +66,18 @@ async def parse(ctx: RequestContext, svc: Services) -> None:
 
 async def detect(ctx: RequestContext, svc: Services) -> None:
     assert ctx.request is not None
-    texts = [t.text for t in ctx.request.texts]
+    fields = ctx.request.texts
+    max_fields = svc.settings.max_text_fields
+    if max_fields and len(fields) > max_fields:
+        raise PayloadTooLarge(f"the request carries {len(fields)} strings to scan; the limit is {max_fields} "
+                              "(GOVPROXY_MAX_TEXT_FIELDS)", code="too_many_text_fields")
+    texts = [t.text for t in fields]
     limit, total = svc.settings.max_text_chars, sum(map(len, texts))
     if limit and total > limit:
         raise PayloadTooLarge(f"the request carries {total} characters of text to scan; the limit is {limit} "
                               "(GOVPROXY_MAX_TEXT_CHARS)", code="text_too_long")
-    ctx.findings = await svc.detector.detect(texts) if texts else []
+    found = await svc.detector.detect(texts) if any(texts) else []
+    ctx.findings = [*found, *unscannable_findings(fields)]
 
 
 async def decide(ctx: RequestContext, svc: Services) -> None:
@@ -83,7 +90,11 @@ async def decide(ctx: RequestContext, svc: Services) -> None:
     log.info("decision", action=decision.action.value, rule=decision.rule, classification=decision.classification,
              shadow=[m.rule for m in decision.shadow_matches], targets=list(decision.targets))
     if decision.action is Action.BLOCK:
-        raise PolicyBlocked(decision.message or f"Blocked by policy rule '{decision.rule}'.")
+        message = decision.message or f"Blocked by policy rule '{decision.rule}'."
+        opaque = [describe_path(ctx.request.texts[f.field].path) for f in ctx.findings if f.recognizer == "unscannable"]
+        if opaque:
+            message += f" Content that cannot be scanned: {', '.join(dict.fromkeys(opaque))}."
+        raise PolicyBlocked(message)
     if not decision.targets:
         raise NoCompliantTarget(decision.message or "No model the policy allows can take this request.")
 
@@ -94,13 +105,17 @@ async def redact(ctx: RequestContext, svc: Services) -> None:
     strategies = ctx.decision.strategy_map
     if not strategies or not ctx.findings:
         return
-    texts = ctx.request.texts
+    fields = ctx.request.texts
     key = conversation_key(ctx.caller.key_id, ctx.request.conversation_id,
-                           conversation_opening([(t.role, t.text) for t in texts]))
+                           conversation_opening([(t.role, t.text) for t in fields if t.path[0] == "messages"]
+                                                or [(t.role, t.text) for t in fields]))
     pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
-    result = apply_redactions([t.text for t in texts], ctx.findings, strategies, pmap, svc.redaction_keys)
+    whole = {i: Whole.IDENTIFIER if f.kind == "identifier" else Whole.OPAQUE
+             for i, f in enumerate(fields) if f.kind == "identifier" or f.opaque is not None}
+    result = apply_redactions([t.text for t in fields], ctx.findings, strategies, pmap, svc.redaction_keys,
+                              whole=whole)
     await svc.pseudonyms.save(key, pmap)
-    ctx.upstream_body = redacted_body(ctx.request.body, [t.path for t in texts], result.texts)
+    ctx.upstream_body = rewrite(ctx.request.body, fields, result.texts)
     ctx.redactions = result.applied
     log.info("redacted", counts=result.counts, strategies=result.applied)
 
@@ -171,10 +186,3 @@ async def _call(ctx: RequestContext, svc: Services, target: Target, body: dict[s
     if ctx.request and ctx.request.stream:
         return await up.chat_stream(target, body)
     return await up.chat(target, body)
-
-
-def redacted_body(body: dict[str, Any], paths: list[tuple[str | int, ...]], texts: list[str]) -> dict[str, Any]:
-    out = copy.deepcopy(body)
-    for path, text in zip(paths, texts, strict=True):
-        set_path(out, path, text)
-    return out

@@ -12,6 +12,7 @@ from typing import Any
 
 from proxy.auth.caller import Caller
 from proxy.detection.findings import Finding
+from proxy.detection.unscannable import unscannable_findings
 from proxy.policy.decision import Decision
 from proxy.policy.evaluate import RequestFacts, evaluate
 from proxy.policy.loader import PolicySnapshot
@@ -67,7 +68,8 @@ def dry_run(snapshot: PolicySnapshot, caller: Caller, endpoint: str, body: dict[
     """Decide one request exactly as the proxy would, without contacting any upstream."""
     request = parse_body(endpoint, body)
     texts = [t.text for t in request.texts]
-    findings = tuple(detect(texts)) if texts else ()
+    # As the detect stage does: what detection finds, plus content it cannot read (unscannable.py).
+    findings = (*(detect(texts) if any(texts) else ()), *unscannable_findings(request.texts))
     facts = RequestFacts(caller=caller, endpoint=ENDPOINTS[endpoint], model=request.model, findings=findings,
                          header_classification=header_classification, texts=tuple(texts))
     decision = evaluate(snapshot.policy, facts, snapshot.catalogue)

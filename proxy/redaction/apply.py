@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 from proxy.detection.findings import Finding
 from proxy.redaction.keys import RedactionKeys
 from proxy.redaction.mask import MaskStyle
 from proxy.redaction.pseudonyms import PseudonymMap
 from proxy.redaction.strategies import STRATEGIES, StrategyInputs, StrategyName
+
+
+class Whole(Enum):
+    """How a field that is replaced whole is replaced (see apply_redactions)."""
+
+    IDENTIFIER = "identifier"
+    OPAQUE = "opaque"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +57,8 @@ def merge_spans(findings: Sequence[Finding], length: int) -> list[_Span]:
 
 
 def apply_redactions(texts: Sequence[str], findings: Sequence[Finding], strategies: Mapping[str, str],
-                     pmap: PseudonymMap, keys: RedactionKeys, *, mask_style: MaskStyle = MaskStyle()
-                     ) -> RedactionResult:
+                     pmap: PseudonymMap, keys: RedactionKeys, *, mask_style: MaskStyle = MaskStyle(),
+                     whole: Mapping[int, Whole] | None = None) -> RedactionResult:
     """Replace every finding whose entity type has a strategy in `strategies`; other findings stay as they are.
 
     Fields are processed in order and each field's spans left to right, so placeholder numbers follow first
@@ -58,6 +66,10 @@ def apply_redactions(texts: Sequence[str], findings: Sequence[Finding], strategi
     original, so every offset refers to the original text however long the replacements are. Placeholder-shaped
     text already in the request is reserved in `pmap` before anything is issued. An unknown strategy name raises
     ValueError (the policy schema admits only the five names; failing here keeps a bad caller from leaking).
+
+    `whole` names fields that are replaced whole when anything in them is redacted: identifiers (tool names, call
+    ids) by an identifier-shaped token that restore puts back, opaque content (an image URL, file bytes) by the
+    strategy applied to the whole value.
     """
     unknown = sorted({s for s in strategies.values() if s not in STRATEGIES})
     if unknown:
@@ -77,6 +89,15 @@ def apply_redactions(texts: Sequence[str], findings: Sequence[Finding], strategi
     counts: dict[str, int] = {}
     for index in sorted(by_field):
         text = texts[index]
+        how = whole.get(index) if whole else None
+        if how is not None:
+            first = min(by_field[index], key=lambda f: (f.start, -f.end))
+            strategy = strategies[first.entity_type]
+            out[index] = pmap.identifier_for(first.entity_type, text) if how is Whole.IDENTIFIER \
+                else STRATEGIES[strategy](first.entity_type, text, inputs)
+            applied[first.entity_type] = strategy
+            counts[first.entity_type] = counts.get(first.entity_type, 0) + 1
+            continue
         pieces: list[str] = []
         cursor = 0
         for span in merge_spans(by_field[index], len(text)):

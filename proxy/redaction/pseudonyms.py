@@ -84,6 +84,34 @@ class PseudonymMap:
             self._add(token, value)
             return token
 
+    def identifier_for(self, entity_type: str, value: str) -> str:
+        """`gp_<label>_<n>` for a whole identifier (tool or function name, tool-call id) that carries a value of
+        `entity_type`: identifier-shaped (provider APIs accept only letters, digits, `_` and `-` there), the same
+        one for the same identifier everywhere in the conversation, and put back by `restore_identifier`."""
+        key = ("identifier:" + entity_type, value)
+        existing = self._token_of.get(key)
+        if existing is not None:
+            return existing
+        label = entity_label(entity_type).lower()
+        with self._lock:
+            existing = self._token_of.get(key)
+            if existing is not None:
+                return existing
+            n = self._last_number.get("identifier:" + label, 0) + 1
+            while f"gp_{label}_{n}" in self._value_of:
+                n += 1
+            self._last_number["identifier:" + label] = n
+            token = f"gp_{label}_{n}"
+            self._token_of[key] = token
+            self._add(token, value)
+            return token
+
+    def restore_identifier(self, value: str) -> str:
+        """The original identifier if `value` is an identifier token this map issued, else `value` unchanged."""
+        if not value.startswith("gp_"):
+            return value
+        return self._value_of.get(value, value)
+
     def register(self, token: str, entity_type: str, value: str) -> None:
         """Record a token issued by another strategy (encrypt) so that restore puts its value back."""
         with self._lock:

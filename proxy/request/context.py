@@ -47,18 +47,32 @@ class Outcome(StrEnum):
     ERROR = "error"
 
 
+@dataclass(frozen=True, slots=True)
+class DataUri:
+    """How a text field that came out of a `data:` URI is written back: its header and whether it was base64."""
+
+    header: str
+    base64: bool
+
+
 @dataclass(slots=True)
 class TextField:
-    """One text-bearing place in the request body.
+    """One text-bearing place in the request body (proxy/request/walk.py finds them all).
 
     `path` addresses it inside `NormalizedRequest.body` (keys and list indices), `kind` says what it is
-    (system, message, tool_arguments, tool_result, prompt, input, ...), `role` the chat role where there is one.
+    (system, message, tool_arguments, tool_result, identifier, tool_definition, parameter, key, prompt, input,
+    media, tokens), `role` the chat role where there is one. `is_key`: the text is the dict key at `path`, not the
+    value. `opaque`: content that cannot be scanned (image, audio, file, tokens); its `text` is what can be read
+    of it (a URL) or empty. `codec`: the text was decoded from a data URI and is re-encoded when written back.
     """
 
     path: tuple[str | int, ...]
     text: str
     kind: str
     role: str | None = None
+    is_key: bool = False
+    opaque: str | None = None
+    codec: DataUri | None = None
 
 
 @dataclass(slots=True)

@@ -1,4 +1,4 @@
-"""Provider request bodies -> one NormalizedRequest, and the list of every text-bearing field in it.
+"""Provider request bodies -> one NormalizedRequest, with every text-bearing field in it (walk.py finds them).
 
 Chat bodies of both dialects end up in the OpenAI chat shape (Anthropic is converted first), which is what
 litellm takes. Validation errors name the field and what was expected, never the value sent.
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from proxy.errors import BadRequest
 from proxy.request.context import Dialect, Endpoint, NormalizedRequest, TextField
+from proxy.request.walk import encode_field, text_fields
 
 # Bodies nested deeper than this are refused before anything walks them: later steps (copying, serialising,
 # litellm) recurse, and a 1,000-deep array would exhaust Python's stack. Real bodies (tool JSON schemas included)
@@ -126,50 +127,6 @@ def check_content_parts(body: dict[str, Any]) -> None:
                                  f"type, one of: {', '.join(allowed)}.", param=where)
 
 
-def chat_texts(body: dict[str, Any]) -> list[TextField]:
-    """Every text in an OpenAI chat body: system/developer/user/assistant/tool messages, text and refusal parts
-    (and an assistant's refusal), tool-call arguments (and the legacy function_call), and tool definitions'
-    descriptions. Parts are dicts of a known type here (check_content_parts ran first)."""
-    out: list[TextField] = []
-    for i, msg in enumerate(body.get("messages") or []):
-        role = msg.get("role")
-        kind = "tool_result" if role in ("tool", "function") else ("system" if role in ("system", "developer")
-                                                                    else "message")
-        content = msg.get("content")
-        if isinstance(content, str):
-            out.append(TextField(("messages", i, "content"), content, kind, role))
-        elif isinstance(content, list):
-            for j, part in enumerate(content):
-                key = "refusal" if part.get("type") == "refusal" else "text"
-                if isinstance(part.get(key), str):
-                    out.append(TextField(("messages", i, "content", j, key), part[key], kind, role))
-        if isinstance(msg.get("refusal"), str):  # an earlier assistant turn's refusal travels upstream too
-            out.append(TextField(("messages", i, "refusal"), msg["refusal"], kind, role))
-        for k, call in enumerate(msg.get("tool_calls") or []):
-            fn = call.get("function") if isinstance(call, dict) else None
-            if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                out.append(TextField(("messages", i, "tool_calls", k, "function", "arguments"),
-                                     fn["arguments"], "tool_arguments", role))
-        fc = msg.get("function_call")
-        if isinstance(fc, dict) and isinstance(fc.get("arguments"), str):
-            out.append(TextField(("messages", i, "function_call", "arguments"), fc["arguments"],
-                                 "tool_arguments", role))
-    for t, tool in enumerate(body.get("tools") or []):
-        fn = tool.get("function") if isinstance(tool, dict) else None
-        if isinstance(fn, dict) and isinstance(fn.get("description"), str):
-            out.append(TextField(("tools", t, "function", "description"), fn["description"], "tool_definition"))
-    return out
-
-
-def _prompt_texts(body: dict[str, Any], key: str, kind: str) -> list[TextField]:
-    value = body.get(key)
-    if isinstance(value, str):
-        return [TextField((key,), value, kind)]
-    if isinstance(value, list):
-        return [TextField((key, i), v, kind) for i, v in enumerate(value) if isinstance(v, str)]
-    return []
-
-
 def parse_openai(endpoint: Endpoint, body: Any, conversation_id: str | None = None) -> NormalizedRequest:
     model: type[BaseModel] = {Endpoint.CHAT: ChatBody, Endpoint.COMPLETIONS: CompletionBody,
                               Endpoint.EMBEDDINGS: EmbeddingBody}[endpoint]
@@ -178,18 +135,34 @@ def parse_openai(endpoint: Endpoint, body: Any, conversation_id: str | None = No
     data = copy.deepcopy(body)
     if endpoint is Endpoint.CHAT:
         check_content_parts(data)
-        texts = chat_texts(data)
-    elif endpoint is Endpoint.COMPLETIONS:
-        texts = _prompt_texts(data, "prompt", "prompt")
-    else:
-        texts = _prompt_texts(data, "input", "input")
+    texts = text_fields(data)  # every string leaf, whatever its key (proxy/request/walk.py)
     return NormalizedRequest(dialect=Dialect.OPENAI, endpoint=endpoint, model=parsed.model,  # type: ignore[attr-defined]
                              stream=bool(data.get("stream")), body=data, texts=texts,
                              conversation_id=conversation_id)
 
 
-def set_path(body: dict[str, Any], path: tuple[str | int, ...], value: str) -> None:
+def rewrite(body: dict[str, Any], fields: list[TextField], texts: list[str]) -> dict[str, Any]:
+    """A copy of `body` with each field's value (or key) replaced by its new text, re-encoded where it came from
+    a data URI. Values are written first, then keys deepest first, so no path goes stale under a renamed key."""
+    out = copy.deepcopy(body)
+    keys: list[tuple[TextField, str]] = []
+    for field, text in zip(fields, texts, strict=True):
+        if field.is_key:
+            if text != field.text:
+                keys.append((field, text))
+        elif text != field.text or field.opaque:
+            _parent(out, field.path)[field.path[-1]] = encode_field(field, text)
+    for field, text in sorted(keys, key=lambda kt: -len(kt[0].path)):
+        parent = _parent(out, field.path)
+        # Rebuilt in order, so the renamed key keeps its place.
+        items = [(text if k == field.text else k, v) for k, v in parent.items()]
+        parent.clear()
+        parent.update(items)
+    return out
+
+
+def _parent(body: dict[str, Any], path: tuple[str | int, ...]) -> Any:
     node: Any = body
     for key in path[:-1]:
         node = node[key]
-    node[path[-1]] = value
+    return node

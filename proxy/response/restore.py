@@ -16,10 +16,26 @@ _TEXT_FIELDS = ("content", "reasoning_content", "refusal")
 
 
 def _restore_arguments(holder: Any, pmap: PseudonymMap) -> Any:
-    """A copy of a tool call / function_call dict with its `arguments` restored (other shapes unchanged)."""
-    if not isinstance(holder, dict) or not isinstance(holder.get("arguments"), str):
+    """A copy of a tool call's function / a function_call dict with its `arguments` restored and its `name` put
+    back if it was an identifier token (other shapes unchanged)."""
+    if not isinstance(holder, dict):
         return holder
-    return {**holder, "arguments": pmap.restore(holder["arguments"], json_escape=True)}
+    out = dict(holder)
+    if isinstance(out.get("arguments"), str):
+        out["arguments"] = pmap.restore(out["arguments"], json_escape=True)
+    if isinstance(out.get("name"), str):
+        out["name"] = pmap.restore_identifier(out["name"])
+    return out
+
+
+def _restore_call(call: Any, pmap: PseudonymMap) -> Any:
+    """A tool call with its id, function name and arguments restored."""
+    if not isinstance(call, dict):
+        return call
+    out = {**call, "function": _restore_arguments(call["function"], pmap)} if "function" in call else dict(call)
+    if isinstance(out.get("id"), str):
+        out["id"] = pmap.restore_identifier(out["id"])
+    return out
 
 
 def _restore_message(message: dict[str, Any], pmap: PseudonymMap) -> dict[str, Any]:
@@ -33,9 +49,7 @@ def _restore_message(message: dict[str, Any], pmap: PseudonymMap) -> dict[str, A
                          if isinstance(part, dict) and isinstance(part.get("text"), str) else part
                          for part in value]
     if isinstance(out.get("tool_calls"), list):
-        out["tool_calls"] = [{**call, "function": _restore_arguments(call.get("function"), pmap)}
-                             if isinstance(call, dict) and "function" in call else call
-                             for call in out["tool_calls"]]
+        out["tool_calls"] = [_restore_call(call, pmap) for call in out["tool_calls"]]
     if "function_call" in out:
         out["function_call"] = _restore_arguments(out["function_call"], pmap)
     return out
@@ -60,7 +74,8 @@ def _map_choices(resp: dict[str, Any], pmap: PseudonymMap, chat: bool) -> dict[s
 
 def restore_chat_response(resp: dict[str, Any], pmap: PseudonymMap) -> dict[str, Any]:
     """A new chat completion dict with issued tokens put back in choices[].message: content (string or text
-    parts), reasoning_content, refusal, tool_calls[].function.arguments and the legacy function_call.arguments.
+    parts), reasoning_content, refusal, tool_calls[].function.arguments and the legacy function_call.arguments;
+    identifier tokens in tool_calls[].id, tool_calls[].function.name and function_call.name.
     Everything else is carried over untouched (the input is not modified)."""
     return _map_choices(resp, pmap, chat=True)
 

@@ -91,6 +91,8 @@ class StreamRestorer:
                     {"index": key[2], "function": {"arguments": self._release(key, "", True)}})
         fc = delta.get("function_call")
         key = (i, "function_call", -1)
+        if isinstance(fc, dict) and isinstance(fc.get("name"), str):
+            fc = delta["function_call"] = {**fc, "name": self._pmap.restore_identifier(fc["name"])}
         if isinstance(fc, dict) and isinstance(fc.get("arguments"), str):
             delta["function_call"] = {**fc, "arguments": self._release(key, fc["arguments"], final)}
         elif final and key in self._held:
@@ -98,11 +100,20 @@ class StreamRestorer:
         return delta
 
     def _tool_call(self, i: int, call: dict[str, Any], final: bool) -> dict[str, Any]:
+        # Ids and names arrive whole (in the call's first delta): identifier tokens are looked up, not streamed.
+        call = dict(call)
+        if isinstance(call.get("id"), str):
+            call["id"] = self._pmap.restore_identifier(call["id"])
         fn = call.get("function")
-        if not isinstance(fn, dict) or not isinstance(fn.get("arguments"), str):
+        if not isinstance(fn, dict):
             return call
-        key = (i, "arguments", _index(call.get("index")))
-        return {**call, "function": {**fn, "arguments": self._release(key, fn["arguments"], final)}}
+        fn = dict(fn)
+        if isinstance(fn.get("name"), str):
+            fn["name"] = self._pmap.restore_identifier(fn["name"])
+        if isinstance(fn.get("arguments"), str):
+            key = (i, "arguments", _index(call.get("index")))
+            fn["arguments"] = self._release(key, fn["arguments"], final)
+        return {**call, "function": fn}
 
     def flush(self) -> list[dict[str, Any]]:
         """Chunks (one per choice, with the stream's id/object/created/model) carrying whatever is still held

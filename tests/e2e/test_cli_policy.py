@@ -38,7 +38,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 def test_validate_ok_and_errors(policies: Path, env: dict[str, str]) -> None:
     ok = cli("policy", "validate", str(policies), env=env)
     assert ok.stdout.startswith(f"{policies}: OK, version ")
-    assert "rules:       6 (1 shadow), default: allow" in ok.stdout
+    assert "rules:       7 (1 shadow), default: allow" in ok.stdout
 
     (policies / "rules" / "50-broken.yaml").write_text(
         "apiVersion: govproxy/v1\nrules:\n  - name: x\n    match: {teamz: [a]}\n    action: allow\n"

@@ -13,7 +13,8 @@ from proxy.api.anthropic_message import openai_to_anthropic
 from proxy.errors import BadRequest
 from proxy.request.anthropic import anthropic_to_openai
 from proxy.request.context import Endpoint
-from proxy.request.schemas import chat_texts, parse_openai
+from proxy.request.schemas import parse_openai
+from proxy.request.walk import text_fields
 
 TOOL = {"name": "lookup", "description": "Look a customer up", "input_schema": {
     "type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}
@@ -177,7 +178,7 @@ def test_every_request_text_is_a_detectable_text_field() -> None:
               {"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "T-result-block"}]}]),
         system=[{"type": "text", "text": "T-system"}], tools=[{**TOOL, "description": "T-tool"}])
     converted = anthropic_to_openai(req)
-    texts = " | ".join(t.text for t in chat_texts(converted))
+    texts = " | ".join(t.text for t in text_fields(converted))
     for marker in ("T-user", "T-doc", "T-assistant", "T-input", "T-result-str", "T-result-block", "T-system", "T-tool"):
         assert marker in texts, marker
     # And the converted body is a valid OpenAI chat body for the rest of the pipeline.
@@ -203,7 +204,7 @@ def test_property_no_text_is_lost(system: str, turns: list[tuple[list[dict[str, 
         messages.append({"role": "assistant", "content": [
             {"type": "text", "text": reply}, {"type": "tool_use", "id": "t1", "name": "f", "input": tool_input}]})
         expected.append(reply)
-    fields = chat_texts(anthropic_to_openai(body(*messages, system=system)))
+    fields = text_fields(anthropic_to_openai(body(*messages, system=system)))
     found = [f.text for f in fields]
     for text in expected:
         assert text in found

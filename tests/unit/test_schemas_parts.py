@@ -39,5 +39,10 @@ def test_known_parts_pass_and_every_text_is_found() -> None:
         {"role": "assistant", "content": [{"type": "text", "text": "b"}, {"type": "refusal", "refusal": "c"}]},
         {"role": "assistant", "content": None, "refusal": "d"},
         {"role": "tool", "tool_call_id": "t", "content": [{"type": "text", "text": "e"}]}))
-    assert [t.text for t in req.texts] == ["sys", "a", "b", "c", "d", "e"]
-    assert req.texts[3].path == ("messages", 2, "content", 1, "refusal")
+    texts = [(t.text, t.kind, t.opaque) for t in req.texts]
+    # Every string leaf but role, part type and the audio format enum; media are opaque (the policy decides).
+    assert texts == [("sys", "system", None), ("a", "message", None), ("x", "media", "image"),
+                     ("", "media", "audio"), ("f", "media", "file"), ("b", "message", None),
+                     ("c", "message", None), ("d", "message", None), ("t", "identifier", None),
+                     ("e", "tool_result", None)]
+    assert req.texts[6].path == ("messages", 2, "content", 1, "refusal")
