@@ -2,7 +2,8 @@
 records every request it receives, so tests can assert exactly what left the proxy.
 
 Answers: chat echoes the last user text as "echo: <text>"; if that text contains `call_tool`, it answers with a
-tool call whose arguments echo the text. Completions echo the prompt; embeddings return a fixed-size vector.
+call of the first tool the request defines ("lookup" without tools) whose arguments echo the text. Completions
+echo the prompt; embeddings return a fixed-size vector.
 `behaviour` switches faults on: "ok", "error500", "drop" (stream dies mid-way), "timeout" (the request is taken
 and then not answered while the switch stays on, at most HANG_MAX_S: longer than any proxy upstream timeout).
 Latency: `delay_s` before every answer, plus a uniform random `jitter_s` on top (realistic spread for benches);
@@ -60,6 +61,16 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+def _first_tool_name(body: dict[str, Any]) -> str:
+    """The name of the first tool the request defines (what a model would call), else "lookup"."""
+    tools = body.get("tools")
+    if isinstance(tools, list) and tools and isinstance(tools[0], dict):
+        fn = tools[0].get("function")
+        if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+            return fn["name"]
+    return "lookup"
+
+
 HANG_MAX_S = 120.0
 
 
@@ -104,12 +115,13 @@ def openai_routes(state: FakeState) -> list[BaseRoute]:
         created = int(time.time())
         cid = f"chatcmpl-{state.name}"
         tool = "call_tool" in text
+        tool_name = _first_tool_name(body)
         usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
         if not body.get("stream"):
             message: dict[str, Any] = {"role": "assistant", "content": None if tool else answer}
             if tool:
                 message["tool_calls"] = [{"id": "call_1", "type": "function", "function": {
-                    "name": "lookup", "arguments": json.dumps({"query": text})}}]
+                    "name": tool_name, "arguments": json.dumps({"query": text})}}]
             return JSONResponse({"id": cid, "object": "chat.completion", "created": created,
                                  "model": body.get("model"), "choices": [{
                                      "index": 0, "message": message,
@@ -127,7 +139,7 @@ def openai_routes(state: FakeState) -> list[BaseRoute]:
             if tool:
                 args = json.dumps({"query": text})
                 yield chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
-                                             "function": {"name": "lookup", "arguments": ""}}]})
+                                             "function": {"name": tool_name, "arguments": ""}}]})
                 for i in range(0, len(args), state.chunk_size):
                     yield chunk({"tool_calls": [{"index": 0, "function": {"arguments":
                                                                           args[i:i + state.chunk_size]}}]})
