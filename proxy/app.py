@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from proxy.api import admin, admin_audit, anthropic, health, openai, openapi
+from proxy.api import admin, admin_audit, anthropic, health, openai, openapi, responses
 from proxy.api.middleware import RequestIdMiddleware
 from proxy.audit.store import AuditWriter
 from proxy.auth.keys import KeyStore
@@ -125,8 +125,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Response(body, media_type=content_type)
 
     return Starlette(
-        routes=[*health.routes(), *openai.routes(), *anthropic.routes(), *openapi.routes(), *admin.routes(),
-                *admin_audit.routes(), *web_routes(), Route("/metrics", metrics, methods=["GET"])],
+        routes=[*health.routes(), *openai.routes(), *responses.routes(), *anthropic.routes(), *openapi.routes(),
+                *admin.routes(), *admin_audit.routes(), *web_routes(), Route("/metrics", metrics, methods=["GET"])],
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: server_error},

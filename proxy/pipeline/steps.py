@@ -24,7 +24,9 @@ from proxy.policy.decision import Action
 from proxy.policy.evaluate import CLASSIFICATION_HEADER, RequestFacts, evaluate
 from proxy.redaction.apply import Whole, apply_redactions
 from proxy.redaction.pseudonyms import conversation_key, conversation_opening
+from proxy.request.anthropic import anthropic_to_openai
 from proxy.request.context import Dialect, Endpoint, RequestContext
+from proxy.request.responses import responses_to_openai
 from proxy.request.schemas import parse_openai, rewrite
 from proxy.request.walk import describe_path
 from proxy.response.restore import restore_response
@@ -50,11 +52,11 @@ async def parse(ctx: RequestContext, svc: Services) -> None:
         raise BadRequest("Invalid request: the body is not valid JSON.", code="invalid_json") from None
     conversation = ctx.headers.get("x-govproxy-conversation-id")
     if ctx.dialect is Dialect.ANTHROPIC:
-        from proxy.request.anthropic import anthropic_to_openai
-
-        body = anthropic_to_openai(body)
-        request = parse_openai(Endpoint.CHAT, body, conversation)
+        request = parse_openai(Endpoint.CHAT, anthropic_to_openai(body), conversation)
         request.dialect, request.endpoint = Dialect.ANTHROPIC, Endpoint.MESSAGES
+    elif ctx.endpoint is Endpoint.RESPONSES:
+        request = parse_openai(Endpoint.CHAT, responses_to_openai(body), conversation)
+        request.endpoint = Endpoint.RESPONSES
     else:
         request = parse_openai(ctx.endpoint, body, conversation)
     ctx.request = request
@@ -146,7 +148,7 @@ def candidate_targets(ctx: RequestContext) -> list[Target]:
 async def forward(ctx: RequestContext, svc: Services) -> None:
     assert ctx.request is not None and ctx.upstream_body is not None
     body = ctx.upstream_body
-    if ctx.request.stream and ctx.endpoint in (Endpoint.CHAT, Endpoint.MESSAGES):
+    if ctx.request.stream and ctx.endpoint in (Endpoint.CHAT, Endpoint.MESSAGES, Endpoint.RESPONSES):
         # Always ask for usage so the audit has token counts; the caller's stream gets it only if asked.
         body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
     failures: list[UpstreamError] = []

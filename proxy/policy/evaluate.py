@@ -29,8 +29,9 @@ from proxy.request.context import Endpoint
 from proxy.routing.catalogue import Catalogue, Target
 
 ENDPOINT_NAMES = {Endpoint.CHAT: "chat", Endpoint.COMPLETIONS: "completions", Endpoint.EMBEDDINGS: "embeddings",
-                  Endpoint.MESSAGES: "messages"}
-CAPABILITIES = {"chat": "chat", "messages": "chat", "completions": "completions", "embeddings": "embeddings"}
+                  Endpoint.MESSAGES: "messages", Endpoint.RESPONSES: "responses"}
+CAPABILITIES = {"chat": "chat", "messages": "chat", "responses": "chat", "completions": "completions",
+                "embeddings": "embeddings"}
 _ENDPOINT_OF = {"chat": "/v1/chat/completions", "completions": "/v1/completions", "embeddings": "/v1/embeddings"}
 CLASSIFICATION_HEADER = "x-data-classification"
 _WHERE = {Location.ONPREM: "on-prem", Location.EXTERNAL: "external"}

@@ -25,7 +25,7 @@ EntityRef = Annotated[str, StringConstraints(pattern=r"^([A-Z][A-Z0-9_]*|[a-z][a
 RedactKey = Annotated[str, StringConstraints(pattern=r"^([A-Z][A-Z0-9_]*|[a-z][a-z0-9_-]*|\*)$")]
 RuleName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)]
 Strategy = Literal["mask", "placeholder", "hash", "encrypt", "drop"]
-EndpointName = Literal["chat", "completions", "embeddings", "messages"]
+EndpointName = Literal["chat", "completions", "embeddings", "messages", "responses"]
 
 
 class _Strict(BaseModel):
