@@ -3,7 +3,8 @@
     python -m bench.overhead [--requests 300] [--concurrency 32] [--prompt-bytes 1024] [--fresh]
 
 Prints p50/p99 latency for each path, the added latency, the throughput ratio at the given concurrency, and the
-streaming time-to-first-byte overhead. The prompt carries no sensitive data: the pass-through path.
+streaming time-to-first-byte overhead; then
+`/v1/responses` against `/v1/chat/completions` (both through govproxy) for the same prompt. The prompt carries no sensitive data: the pass-through path.
 
 By default every request repeats the same prompt, so detection is answered from its cache (what a chat's resent
 history costs). `--fresh` makes every prompt unique (a counter in front), so every request pays for full
@@ -34,6 +35,8 @@ FRESH = False
 def _body(body: dict[str, object]) -> dict[str, object]:
     if not FRESH:
         return body
+    if "input" in body:  # a Responses API body
+        return {**body, "input": f"Request {next(_COUNTER)}. {body['input']}"}
     msgs = body["messages"]
     assert isinstance(msgs, list)
     n = next(_COUNTER)
@@ -121,6 +124,14 @@ async def run(args: argparse.Namespace) -> None:
         print(f"stream TTFB govpx : {summary(p_ttfb)}")
         print(f"TTFB overhead     : p50 {pct(p_ttfb, 50) - pct(d_ttfb, 50):.2f} ms  "
               f"p99 {pct(p_ttfb, 99) - pct(d_ttfb, 99):.2f} ms")
+        # The Responses API, the same prompt, against chat completions in the same run (both through govproxy).
+        resp = (proxy_url + "/v1/responses", via[1], {"model": "bench-onprem", "input": text})
+        r_seq = await sequential(*resp, args.requests)
+        c_seq = await sequential(*via, args.requests)
+        print(f"sequential chat   : {summary(c_seq)}")
+        print(f"sequential respons: {summary(r_seq)}")
+        print(f"responses vs chat : p50 {pct(r_seq, 50) - pct(c_seq, 50):+.2f} ms  "
+              f"p99 {pct(r_seq, 99) - pct(c_seq, 99):+.2f} ms")
 
 
 def main() -> None:
