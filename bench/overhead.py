@@ -2,9 +2,9 @@
 
     python -m bench.overhead [--requests 300] [--concurrency 32] [--prompt-bytes 1024] [--fresh]
 
-Prints p50/p99 latency for each path, the added latency, the throughput ratio at the given concurrency, and the
-streaming time-to-first-byte overhead; then
-`/v1/responses` against `/v1/chat/completions` (both through govproxy) for the same prompt. The prompt carries no sensitive data: the pass-through path.
+Prints p50/p99 latency for each path, the added latency, the throughput ratio at the given concurrency, the
+streaming time-to-first-byte overhead, then `/v1/responses` against `/v1/chat/completions` (both through govproxy)
+for the same prompt. The prompt carries no sensitive data: the pass-through path.
 
 By default every request repeats the same prompt, so detection is answered from its cache (what a chat's resent
 history costs). `--fresh` makes every prompt unique (a counter in front), so every request pays for full
