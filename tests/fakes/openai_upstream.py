@@ -1,8 +1,9 @@
 """A fake OpenAI-compatible model server for tests: answers plain and streaming requests deterministically and
 records every request it receives, so tests can assert exactly what left the proxy.
 
-Answers: chat echoes the last user text as "echo: <text>"; if that text contains `call_tool`, it answers with a
-call of the first tool the request defines ("lookup" without tools) whose arguments echo the text. Completions
+Answers: chat echoes the last user text as "echo: <text>"; if that text contains `call_tool` (and the last message
+is not a tool result), it answers with a call of the first tool the request defines ("lookup" without tools) whose
+arguments echo the text. Completions
 echo the prompt; embeddings return a fixed-size vector.
 `behaviour` switches faults on: "ok", "error500", "drop" (stream dies mid-way), "timeout" (the request is taken
 and then not answered while the switch stays on, at most HANG_MAX_S: longer than any proxy upstream timeout).
@@ -114,7 +115,9 @@ def openai_routes(state: FakeState) -> list[BaseRoute]:
         answer = f"echo: {text}"
         created = int(time.time())
         cid = f"chatcmpl-{state.name}"
-        tool = "call_tool" in text
+        # A tool result answers the call: the model then replies with text (an agent loop ends).
+        messages = body.get("messages") or [{}]
+        tool = "call_tool" in text and messages[-1].get("role") != "tool"
         tool_name = _first_tool_name(body)
         usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
         if not body.get("stream"):
