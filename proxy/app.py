@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from proxy.api import admin, admin_audit, anthropic, health, openai, openapi, responses
+from proxy.api.anthropic import is_anthropic
 from proxy.api.middleware import RequestIdMiddleware
 from proxy.audit.store import AuditWriter
 from proxy.auth.keys import KeyStore
@@ -113,12 +114,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if exc.status_code == 404 else ProxyError(exc.detail or "HTTP error")
         if exc.status_code != 404:
             err.status, err.code = exc.status_code, "http_error"
-        return JSONResponse(err.openai_body(), status_code=err.status)
+        body = err.anthropic_body() if is_anthropic(request.url.path, request.headers) else err.openai_body()
+        return JSONResponse(body, status_code=err.status)
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("unhandled_error", exc_info=exc)
         err = InternalError("Internal error; the request id identifies it.")
-        return JSONResponse(err.openai_body(), status_code=500)
+        body = err.anthropic_body() if is_anthropic(request.url.path, request.headers) else err.openai_body()
+        return JSONResponse(body, status_code=500)
 
     async def metrics(request: Request) -> Response:
         body, content_type = Metrics.exposition()

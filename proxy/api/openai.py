@@ -78,11 +78,18 @@ async def list_models(request: Request) -> Response:
                                error=exc, kind=Kind.SECURITY)
             raise
     except ProxyError as exc:
-        return JSONResponse(exc.openai_body(), status_code=exc.status, headers=exc.headers)
+        body = exc.anthropic_body() if "anthropic-version" in request.headers else exc.openai_body()
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
     snapshot = svc.policy.snapshot
     catalogue = snapshot.catalogue
+    aliases = allowed_models(snapshot.policy, catalogue, caller)
+    if "anthropic-version" in request.headers:  # the Anthropic SDK's models.list()
+        models = [{"type": "model", "id": a, "display_name": a, "created_at": "1970-01-01T00:00:00Z"}
+                  for a in aliases]
+        return JSONResponse({"data": models, "has_more": False, "first_id": aliases[0] if aliases else None,
+                             "last_id": aliases[-1] if aliases else None})
     data = []
-    for alias in allowed_models(snapshot.policy, catalogue, caller):
+    for alias in aliases:
         target = catalogue.get(alias)
         owner = f"govproxy:{target.location.value}" if target else "govproxy:policy-alias"
         data.append({"id": alias, "object": "model", "created": 0, "owned_by": owner})

@@ -119,6 +119,12 @@ class Upstream:
         finally:
             await _close(source)
 
+    def count_tokens(self, target: Target, body: dict[str, Any]) -> int:
+        """Input tokens of a chat body for the target's model, counted here with litellm's token counter
+        (nothing is sent anywhere)."""
+        return int(self._litellm.token_counter(model=target.model, messages=body.get("messages") or [],
+                                               tools=body.get("tools") or None))
+
     async def completion(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
         kwargs = self._kwargs(target, body)
         kwargs["stream"] = False
