@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -94,6 +95,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             pseudonyms=PseudonymStore(),
         )
         watcher = asyncio.create_task(watch_policy(services))
+        # Everything loaded so far (models, name lists, litellm) lives as long as the process: move it out of the
+        # collector's reach, so full collections scan only what requests allocate (they took 0.2-0.3 s each).
+        gc.collect()
+        gc.freeze()
         app.state.services = services
         app.state.openapi = openapi.document()
         log.info("started", policy_version=policy.version, models=len(policy.snapshot.catalogue.targets),

@@ -104,6 +104,14 @@ class Detector:
     def analyze_many(self, texts: Sequence[str], language: str | None = None) -> list[list[Finding]]:
         """Findings per text; texts seen before (same content and language) come from the cache, the others are
         analysed in packs (packing.py), so many small texts cost about what their characters cost in one."""
+        keys, results, todo = self._lookup(texts, language)
+        if todo:
+            self._fill(todo, language, results)
+        return [list(results[k]) for k in keys]
+
+    def _lookup(self, texts: Sequence[str], language: str | None
+                ) -> tuple[list[bytes], dict[bytes, tuple[Finding, ...]], dict[bytes, str]]:
+        """Cache keys per text, the cached findings, and the distinct texts still to analyse."""
         keys = [cache_key(language, t) for t in texts]
         results: dict[bytes, tuple[Finding, ...]] = {}
         todo: dict[bytes, str] = {}
@@ -115,22 +123,29 @@ class Detector:
                 results[key] = cached
             else:
                 todo[key] = text
-        if todo:
-            pending, texts = list(todo), list(todo.values())
-            packs = plan(texts)
-            found = self._run([p.text for p in packs], language)
-            for pack, findings in zip(packs, found, strict=True):
-                per_text = unpack(pack, findings, [len(texts[m]) for m in pack.members])
-                for member, member_findings in zip(pack.members, per_text, strict=True):
-                    self.cache.put(pending[member], member_findings)
-                    results[pending[member]] = member_findings
-        return [list(results[k]) for k in keys]
+        return keys, results, todo
+
+    def _fill(self, todo: dict[bytes, str], language: str | None, results: dict[bytes, tuple[Finding, ...]]
+              ) -> None:
+        """Analyse the texts of `todo` (in packs), cache and add their findings to `results`."""
+        pending, texts = list(todo), list(todo.values())
+        packs = plan(texts)
+        found = self._run([p.text for p in packs], language)
+        for pack, findings in zip(packs, found, strict=True):
+            per_text = unpack(pack, findings, [len(texts[m]) for m in pack.members])
+            for member, member_findings in zip(pack.members, per_text, strict=True):
+                self.cache.put(pending[member], member_findings)
+                results[pending[member]] = member_findings
 
     async def detect(self, texts: Sequence[str]) -> list[Finding]:
-        """All findings across `texts`, each with `field` = its text's index. Runs off the event loop."""
-        loop = asyncio.get_running_loop()
-        per_text = await loop.run_in_executor(self._threads, self.analyze_many, list(texts), None)
-        return [f.with_field(i) for i, findings in enumerate(per_text) for f in findings]
+        """All findings across `texts`, each with `field` = its text's index. The cache is asked here, on the event
+        loop (a digest per text), so a request whose texts were all seen before never waits behind an analysis;
+        only what is new goes to the detector thread or pool."""
+        keys, results, todo = self._lookup(texts, None)
+        if todo:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._threads, self._fill, todo, None, results)
+        return [f.with_field(i) for i, key in enumerate(keys) for f in results[key]]
 
     def _run(self, texts: list[str], language: str | None) -> list[tuple[Finding, ...]]:
         if self._local is not None:

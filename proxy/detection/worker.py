@@ -7,6 +7,7 @@ model must load once per process, not once per task.
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import time
@@ -26,6 +27,8 @@ def init_worker(config: DetectorConfig, peers: Barrier) -> None:
     global _analyzer, _startup_s, _peers
     started = time.perf_counter()
     _analyzer = TextAnalyzer(config)
+    gc.collect()
+    gc.freeze()  # the model and recognizers live as long as the worker: keep full collections off them
     _startup_s = time.perf_counter() - started
     _peers = peers
 
