@@ -83,6 +83,13 @@ def _rules_text(rules: list[str]) -> str:
     return ("|" + "|".join(unique) + "|")[:2048] if unique else ""
 
 
+def _storage(asked: dict[str, Any] | None, sent: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a request asked of provider-side storage (OpenAI `store`) and what was sent; None if it asked nothing."""
+    if not asked or "store" not in asked:
+        return None
+    return {"store_requested": bool(asked.get("store")), "store_sent": bool((sent or asked).get("store"))}
+
+
 def record_values(ctx: RequestContext, record_id: str, kind: Kind = Kind.REQUEST) -> dict[str, Any]:
     """The request/decision part of a record (what is written before anything is forwarded)."""
     decision, request = ctx.decision, ctx.request
@@ -94,7 +101,8 @@ def record_values(ctx: RequestContext, record_id: str, kind: Kind = Kind.REQUEST
         "stream": request.stream if request else None,
         "policy_version": None, "classification": None, "action": None, "rule": None, "rules": "",
         "matches": [], "entities": entity_counts(ctx), "strategies": {}, "targets": [], "rerouted_from": None,
-        "detail": None, "prompt_redacted": None, "prompt_encrypted": None, "prompt_key_id": None,
+        "detail": _storage(request.body if request else None, ctx.upstream_body),
+        "prompt_redacted": None, "prompt_encrypted": None, "prompt_key_id": None,
     }
     if decision is not None:
         values.update({

@@ -11,7 +11,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from proxy.pipeline.services import Services
-from proxy.pipeline.steps import decide, detect, forward, identify, parse, record_decision, redact, restore
+from proxy.pipeline.steps import (
+    decide,
+    detect,
+    forward,
+    govern_storage,
+    identify,
+    parse,
+    record_decision,
+    redact,
+    restore,
+)
 from proxy.request.context import RequestContext
 
 StageFn = Callable[[RequestContext, Services], Awaitable[None]]
@@ -29,6 +39,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("detect", detect),          # (3) every text field -> findings (entity types, offsets; never values)
     Stage("decide", decide),          # (4) policy -> Decision: classification, rule, redactions, targets
     Stage("redact", redact),          # (5) replace what the decision says, in every field (reversibly if asked)
+    Stage("storage", govern_storage),  # (5b) no provider-side storage unless the policy allows it
     Stage("audit_decision", record_decision),  # (8a) durable before anything leaves
     Stage("route", forward),          # (6) send to the target, compliant fallbacks only
     Stage("restore", restore),        # (7) put pseudonymised values back, in plain and streamed answers

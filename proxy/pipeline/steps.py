@@ -20,7 +20,7 @@ from proxy.errors import (
     UpstreamTimeout,
 )
 from proxy.pipeline.services import Services
-from proxy.policy.decision import Action
+from proxy.policy.decision import Action, Location
 from proxy.policy.evaluate import CLASSIFICATION_HEADER, RequestFacts, evaluate
 from proxy.redaction.apply import Whole, apply_redactions
 from proxy.redaction.pseudonyms import conversation_key, conversation_opening
@@ -130,6 +130,18 @@ async def restore(ctx: RequestContext, svc: Services) -> None:
         ctx.result = restore_response(ctx.result, ctx.pseudonyms)
     else:
         ctx.result = restore_stream(ctx.result, ctx.pseudonyms)
+
+
+async def govern_storage(ctx: RequestContext, svc: Services) -> None:
+    """A request that asks an external provider to keep it (`store: true`) is sent with `store: false` unless the
+    deciding rule allows provider storage; the audit records what was sent."""
+    assert ctx.decision is not None and ctx.upstream_body is not None
+    if not ctx.upstream_body.get("store"):
+        return
+    external = Location.EXTERNAL in ctx.decision.allowed_locations
+    if external and not ctx.decision.provider_storage:
+        ctx.upstream_body = {**ctx.upstream_body, "store": False}
+        log.info("provider_storage_refused", rule=ctx.decision.rule)
 
 
 async def record_decision(ctx: RequestContext, svc: Services) -> None:

@@ -190,7 +190,7 @@ class _Compiler:
             self.problem(doc, (*path, "to"), f"unknown route target {spec.to!r}: expected onprem, external or a "
                          "model alias from models.yaml")
         common = dict(action=spec.action, strategies=frozen_map(strategies), wildcard=wildcard, to=spec.to,
-                      message=spec.message, source=doc.source)
+                      message=spec.message, source=doc.source, provider_storage=spec.providerStorage)
         if isinstance(spec, DefaultRuleSpec):
             return Rule(name=DEFAULT_RULE_NAME, **common)  # type: ignore[arg-type]
         return Rule(name=spec.name, mode=spec.mode, match=self.match(spec, doc, path),

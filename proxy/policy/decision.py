@@ -51,6 +51,8 @@ class Decision:
     # The classification once the listed strategies are applied (redacted entities no longer count; a header
     # classification still does): what every target in `targets` is cleared for. None where nothing was routed.
     classification_after_redaction: str | None = None
+    # Whether an external target may keep the request at the provider (the deciding rule's providerStorage).
+    provider_storage: bool = False
 
     @property
     def strategy_map(self) -> dict[str, str]:

@@ -97,7 +97,7 @@ def evaluate(policy: PolicySet, facts: RequestFacts, catalogue: Catalogue) -> De
         winner = policy.default
         matches.append(RuleMatch(winner.name, winner.action, Mode.ENFORCE))
     base = Decision(policy_version=policy.version, classification=policy.levels[level], action=winner.action,
-                    rule=winner.name, matches=tuple(matches))
+                    rule=winner.name, matches=tuple(matches), provider_storage=winner.provider_storage)
     if winner.action is Action.BLOCK:
         return replace(base, targets=(), allowed_locations=frozenset(), message=_block_message(winner, types))
 

@@ -83,6 +83,7 @@ class Rule:
     message: str | None = None
     description: str = ""
     source: str = ""  # the file it came from
+    provider_storage: bool = False  # an external target may keep the request (OpenAI `store`)
 
     def strategy_for(self, entity_type: str) -> str | None:
         return self.strategies.get(entity_type, self.wildcard)

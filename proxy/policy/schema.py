@@ -119,6 +119,9 @@ class _ActionSpec(_Strict):
     redact: dict[RedactKey, Strategy] | None = None
     to: str | None = None           # route: `onprem`, `external`, or a catalogue alias
     message: str | None = Field(default=None, max_length=500)  # block: what the caller is told
+    # Whether an external target may keep the request at the provider (OpenAI's `store`). Off unless the deciding
+    # rule says so: a request that asks to be stored is sent with `store: false`.
+    providerStorage: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> _ActionSpec:
