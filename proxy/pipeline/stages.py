@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from proxy.pipeline.services import Services
-from proxy.pipeline.steps import decide, detect, forward, identify, parse, record_decision, redact, restore
+from proxy.pipeline.steps import decide, detect, forward, identify, parse, recall, record_decision, redact, restore
 from proxy.request.context import RequestContext
 
 StageFn = Callable[[RequestContext, Services], Awaitable[None]]
@@ -27,6 +27,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("identify", identify),      # (2) who is calling (API key -> Caller)
     Stage("parse", parse),            # (1) receive: provider body -> NormalizedRequest with every text field
     Stage("detect", detect),          # (3) every text field -> findings (entity types, offsets; never values)
+    Stage("recall", recall),          # (3b) values this conversation already knows are sensitive -> findings too
     Stage("decide", decide),          # (4) policy -> Decision: classification, rule, redactions, targets
     Stage("redact", redact),          # (5) replace what the decision says, in every field (reversibly if asked)
     Stage("audit_decision", record_decision),  # (8a) durable before anything leaves

@@ -23,6 +23,8 @@ from proxy.pipeline.services import Services
 from proxy.policy.decision import Action
 from proxy.policy.evaluate import CLASSIFICATION_HEADER, RequestFacts, evaluate
 from proxy.redaction.apply import apply_redactions
+from proxy.redaction.memory import recall as recall_findings
+from proxy.redaction.memory import remember
 from proxy.redaction.pseudonyms import conversation_key, conversation_opening
 from proxy.request.context import Dialect, Endpoint, RequestContext
 from proxy.request.schemas import parse_openai, set_path
@@ -73,6 +75,31 @@ async def detect(ctx: RequestContext, svc: Services) -> None:
     ctx.findings = await svc.detector.detect(texts) if texts else []
 
 
+def _conversation(ctx: RequestContext) -> str:
+    """The key of the conversation this request belongs to (proxy.redaction.pseudonyms: caller plus header or
+    opening)."""
+    assert ctx.request is not None and ctx.caller is not None
+    return conversation_key(ctx.caller.key_id, ctx.request.conversation_id,
+                            conversation_opening([(t.role, t.text) for t in ctx.request.texts]))
+
+
+async def recall(ctx: RequestContext, svc: Services) -> None:
+    """Conversation memory: remember what was found, then find every value this conversation already knows to be
+    sensitive wherever it recurs, before the policy decides (proxy.redaction.memory). Logs counts only."""
+    assert ctx.request is not None
+    key = _conversation(ctx)
+    if not ctx.findings and await svc.pseudonyms.existing(key) is None:
+        return  # nothing to remember, nothing remembered: the conversation takes no room in the store
+    pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
+    texts = [t.text for t in ctx.request.texts]
+    remember(pmap, texts, ctx.findings)
+    recalled = recall_findings(pmap, texts, ctx.findings)
+    await svc.pseudonyms.save(key, pmap)
+    if recalled:
+        ctx.findings = [*ctx.findings, *recalled]
+        log.info("recalled", findings=len(recalled))
+
+
 async def decide(ctx: RequestContext, svc: Services) -> None:
     assert ctx.request is not None and ctx.caller is not None
     snapshot = ctx.snapshot = svc.policy.snapshot
@@ -95,9 +122,10 @@ async def redact(ctx: RequestContext, svc: Services) -> None:
     if not strategies or not ctx.findings:
         return
     texts = ctx.request.texts
-    key = conversation_key(ctx.caller.key_id, ctx.request.conversation_id,
-                           conversation_opening([(t.role, t.text) for t in texts]))
-    pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
+    key = _conversation(ctx)
+    pmap = ctx.pseudonyms
+    if pmap is None:  # the recall stage loads it whenever there are findings; this keeps redact self-contained
+        pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
     result = apply_redactions([t.text for t in texts], ctx.findings, strategies, pmap, svc.redaction_keys)
     await svc.pseudonyms.save(key, pmap)
     ctx.upstream_body = redacted_body(ctx.request.body, [t.path for t in texts], result.texts)
