@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from proxy.api.admin_audit import audit_access, authorize, parse_query
+from proxy.api.admin_audit import audit_access, authorize, caller_strings, parse_query
 from proxy.audit.query import get_record, search
 from proxy.auth.caller import Caller
 from proxy.errors import AuditUnavailable, BadRequest, Forbidden, ProxyError, RateLimited, Unauthorized
@@ -102,7 +102,7 @@ def web_routes() -> list[BaseRoute]:
             page = await search(request.app.state.services.audit.engine, query.to_filter(), limit=query.limit,
                                 before=query.before)
             await audit_access(request, "/admin/", caller=caller,
-                               detail={"filters": query.described(), "returned": len(page.records)})
+                               detail={"filters": query.described(request), "returned": len(page.records)})
         except BadRequest as exc:
             return render("error.html", status=400, title="Bad filter", message=exc.message)
         except AuditUnavailable as exc:
@@ -120,7 +120,8 @@ def web_routes() -> list[BaseRoute]:
         try:
             rec = await get_record(request.app.state.services.audit.engine, record_id)
             await audit_access(request, "/admin/records/{id}", caller=caller,
-                               detail={"record_id": record_id, "found": rec is not None})
+                               detail={"record_id": caller_strings(request).record_id(record_id),
+                                       "found": rec is not None})
         except AuditUnavailable as exc:
             return refused(exc)
         if rec is None:
