@@ -35,8 +35,9 @@ def send_everything(url: str, key: str, auditor_key: str) -> None:
                "x-govproxy-conversation-id": EMAIL}
     client = openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0, default_headers=headers)
     for model in (EMAIL, CARD):
-        with pytest.raises(openai.NotFoundError):
+        with pytest.raises(openai.NotFoundError) as refused:
             client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+        assert leaked(refused.value.response.text) == []  # nor is it echoed in the error body
     with pytest.raises(openai.NotFoundError):
         client.embeddings.create(model=CARD, input="hello")
     with pytest.raises(openai.NotFoundError):
