@@ -45,6 +45,8 @@ _LATIN_LOOKALIKES = {
     "Τ": "T", "Υ": "Y", "Χ": "X",
 }
 _TO_LATIN = str.maketrans(_LATIN_LOOKALIKES)
+_LOOKALIKE = re.compile("[" + "".join(sorted(_LATIN_LOOKALIKES)) + "]")
+_CHANGED_BY_FOLD_CHAR = re.compile("[" + "".join(sorted(_REMOVED)) + "\ufe00-\ufe0f\U000e0000-\U000e007f]")
 _TOKEN = re.compile(r"\S+")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
@@ -90,19 +92,19 @@ def _fold_char(ch: str) -> str | None:
 def _needs_folding(text: str) -> bool:
     if text.isascii():
         return False
-    if any(_fold_char(ch) != ch for ch in text):
+    if _CHANGED_BY_FOLD_CHAR.search(text):  # what `_fold_char` changes, found at C speed
         return True
     return not unicodedata.is_normalized("NFKC", text)
 
 
 def fold_lookalikes(text: str) -> str:
     """`text` with Cyrillic/Greek look-alike letters made Latin inside tokens that also hold Latin letters."""
-    if text.isascii() or not any(ch in _LATIN_LOOKALIKES for ch in text):
+    if text.isascii() or not _LOOKALIKE.search(text):
         return text
 
     def fold(m: re.Match[str]) -> str:
         token = m.group()
-        if _LATIN_LETTER.search(token) and any(ch in _LATIN_LOOKALIKES for ch in token):
+        if _LATIN_LETTER.search(token) and _LOOKALIKE.search(token):
             return token.translate(_TO_LATIN)
         return token
 
