@@ -16,15 +16,14 @@ back to the original, so a recalled value is found in the same disguises the det
 - whitespace-folded: any run of whitespace between the value's words (`Anna  Müller`, a line break);
 - case-folded for values of at least `CASEFOLD_MIN_CHARS` characters (`ANNA MÜLLER`); shorter ones as found;
 - values shorter than `MIN_CHARS` are not remembered: too short to look for on their own.
-Cost: each text's words are collected once; a remembered value is tried only where its first word occurs, with its
-own memoised pattern anchored there.
+Cost: each text's words are collected once; a remembered value is tried only where its first word occurs. No regex
+is built from a value, so no value outlives its conversation in a pattern cache.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 from proxy.detection.findings import Finding
 from proxy.detection.normalise import normalise
@@ -54,35 +53,40 @@ def remember(pmap: PseudonymMap, texts: Sequence[str], findings: Sequence[Findin
     return count
 
 
-@lru_cache(maxsize=4096)
-def _pattern(value: str) -> re.Pattern[str]:
-    """The pattern of one remembered value (a pure function of it, so memoised; it holds no request text)."""
-    body = r"\s+".join(re.escape(word) for word in value.split(" "))
-    if len(value) >= CASEFOLD_MIN_CHARS:
-        body = f"(?i:{body})"
-    if _WORD.match(value):
-        body = r"(?<!\w)" + body
-    if _WORD.match(value[-1]):
-        body += r"(?!\w)"
-    return re.compile(body)
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
-@lru_cache(maxsize=4096)
-def _anchor(value: str) -> tuple[str, int | None]:
-    """(first word run of `value`, case-folded; its offset in the value, or None where whitespace comes before it
-    and the offset in a text may differ). A text holds the value only where it holds this run as a whole word run
-    (the value matches on word boundaries), and the match starts that offset before it."""
-    run = _WORD.search(value)
-    if run is None:
-        return "", None
-    return run.group().casefold(), (None if " " in value[:run.start()] else run.start())
+def _match_at(text: str, pos: int, words: Sequence[str], fold: bool) -> int | None:
+    """Where the value spelt by `words` (single-space separated) ends if it starts at `pos` in `text`: whole words,
+    any whitespace run between its words, any case when `fold`; None where it does not."""
+    n = len(text)
+    if pos < 0 or (_is_word(words[0][0]) and pos > 0 and _is_word(text[pos - 1])):
+        return None
+    i = pos
+    for k, word in enumerate(words):
+        if k:
+            j = i
+            while j < n and text[j].isspace():
+                j += 1
+            if j == i:
+                return None
+            i = j
+        segment = text[i:i + len(word)]
+        if segment != word and not (fold and segment.casefold() == word.casefold()):
+            return None
+        i += len(word)
+    if _is_word(words[-1][-1]) and i < n and _is_word(text[i]):
+        return None
+    return i
 
 
-@lru_cache(maxsize=256)
-def _word_finder(words: frozenset[str]) -> re.Pattern[str]:
-    """Whole-word occurrences of any of `words`, any case."""
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+def _anchor(words: Sequence[str]) -> tuple[str, int | None]:
+    """(the value's first word run, case-folded; its offset in the value, or None when the value's first word holds
+    none). A text holds the value only where it holds this run as a whole word run (the value matches on word
+    boundaries), and the value starts that offset before it."""
+    run = _WORD.search(words[0])
+    return (run.group().casefold(), run.start()) if run else ("", None)
 
 
 def recall(pmap: PseudonymMap, texts: Sequence[str], findings: Sequence[Finding]) -> list[Finding]:
@@ -90,35 +94,46 @@ def recall(pmap: PseudonymMap, texts: Sequence[str], findings: Sequence[Finding]
     except where a finding of the same entity type already overlaps it.
 
     A text's words are collected once (at C speed); a value whose first word is among them is tried only where
-    that word occurs, with its own memoised pattern anchored there. The cost follows the text and the values it
-    holds, not remembered values times text."""
+    that word occurs. No pattern is compiled from a value (Python's regex cache would keep it past the
+    conversation). The cost follows the text and the values it holds, not remembered values times text."""
     memory = pmap.remembered()
     if not memory:
         return []
     by_field: dict[int, list[Finding]] = {}
     for f in findings:
         by_field.setdefault(f.field, []).append(f)
-    anchored: dict[str, list[tuple[str, int]]] = {}   # first word -> (value, the word's offset in the value)
-    unanchored: list[str] = []                         # no word, or whitespace before it: searched
-    for value in memory:
-        word, offset = _anchor(value)
-        if word and offset is not None:
-            anchored.setdefault(word, []).append((value, offset))
-        else:
+    spelt = {value: (value.split(" "), len(value) >= CASEFOLD_MIN_CHARS) for value in memory}
+    anchored: dict[str, list[tuple[str, int]]] = {}   # first word run -> (value, the run's offset in the value)
+    unanchored: list[str] = []                         # a first word without a word run (`+ 49 …`): found by find
+    for value, (words, _fold) in spelt.items():
+        key, offset = _anchor(words)
+        if offset is None:
             unanchored.append(value)
+        else:
+            anchored.setdefault(key, []).append((value, offset))
     out: list[Finding] = []
     for index, text in enumerate(texts):
         if not text:
             continue
         view = normalise(text)
-        matches = [(m.start(), m.end(), value) for value in unanchored for m in _pattern(value).finditer(view.text)]
+        matches: list[tuple[int, int, str]] = []
+        for value in unanchored:
+            words, fold = spelt[value]
+            at = view.text.find(words[0])
+            while at >= 0:
+                if (stop := _match_at(view.text, at, words, fold)) is not None:
+                    matches.append((at, stop, value))
+                at = view.text.find(words[0], at + 1)
         present = anchored.keys() & set(_WORD.findall(view.text.casefold()))
         if present:
-            for word in _word_finder(frozenset(present)).finditer(view.text):
-                for value, offset in anchored.get(word.group().casefold(), ()):
-                    at = word.start() - offset
-                    if at >= 0 and (m := _pattern(value).match(view.text, at)) is not None:
-                        matches.append((m.start(), m.end(), value))
+            for run in _WORD.finditer(view.text):
+                key = run.group().casefold()
+                if key not in present:
+                    continue
+                for value, offset in anchored[key]:
+                    words, fold = spelt[value]
+                    if (stop := _match_at(view.text, run.start() - offset, words, fold)) is not None:
+                        matches.append((run.start() - offset, stop, value))
         existing = by_field.get(index, [])
         for m_start, m_end, value in _leftmost_longest(matches):
             start, end = view.to_original(m_start, m_end)

@@ -4,6 +4,10 @@ Unicode and markup disguises, with offsets in the original text; nothing raw in 
 from __future__ import annotations
 
 import asyncio
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proxy.detection.findings import Finding
 from proxy.redaction.memory import RECOGNIZER, fold_value, recall, remember
@@ -106,3 +110,45 @@ def test_the_store_counts_remembered_values_towards_its_bound() -> None:
         assert pmap.size == 3 and await store.for_conversation("k") is not pmap  # replaced past the bound
 
     asyncio.run(go())
+
+
+def test_values_that_start_or_end_with_punctuation() -> None:
+    pmap = PseudonymMap()
+    for value in ("+49 30 9076 5432", "O'Brien-Walsh", "#ops-payroll"):
+        pmap.remember(value, "THING", 0.9)
+    texts = ["call +49 30  9076 5432 or +4930 9076 5432", "ask o'brien-walsh; join #ops-payrolls, #OPS-PAYROLL."]
+    assert [s[1] for s in spans(texts, recall(pmap, texts, []))] == [
+        "+49 30  9076 5432", "o'brien-walsh", "#OPS-PAYROLL"]
+    # A word boundary is where a word character meets another character: `-eu` is another word.
+    assert [s[1] for s in spans(["#ops-payroll-eu"], recall(pmap, ["#ops-payroll-eu"], []))] == ["#ops-payroll"]
+
+
+def _reference(memory: list[str], text: str) -> list[tuple[int, int]]:
+    """The matching rule written as regular expressions (what recall implements without compiling values)."""
+    found: list[tuple[int, int, int]] = []
+    for value in memory:
+        body = r"\s+".join(re.escape(w) for w in value.split(" "))
+        flags = re.IGNORECASE if len(value) >= 4 else 0
+        lead = r"(?<!\w)" if re.match(r"\w", value) else ""
+        tail = r"(?!\w)" if re.match(r"\w", value[-1]) else ""
+        found += [(m.start(), -m.end(), m.end()) for m in re.finditer(lead + body + tail, text, flags)]
+    kept: list[tuple[int, int]] = []
+    for start, _neg, end in sorted(found):
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end))
+    return kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Ann", "ann", "Anna Berg", "anna  berg", "Berg", "x_1", "+49 30", "a.b@c.de",
+                                 "Bergmann", "ANNA\nBERG", "-", "+49  30", ",", "Zoë Ruiz", "zoë ruiz"]),
+                max_size=12),
+       st.lists(st.sampled_from(["Ann", "Anna Berg", "Berg", "+49 30", "a.b@c.de", "Zoë Ruiz", "x_1"]),
+                min_size=1, max_size=4, unique=True))
+def test_recall_agrees_with_the_rule_written_as_regular_expressions(words: list[str], values: list[str]) -> None:
+    text = " ".join(words)
+    pmap = PseudonymMap()
+    for value in values:
+        pmap.remember(value, "PERSON", 0.9)
+    got = sorted((f.start, f.end) for f in recall(pmap, [text], []))
+    assert got == _reference(values, text)
