@@ -83,7 +83,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                   cache_size=settings.detection_cache_size,
                                   processes=settings.detection_processes)
         metrics = Metrics()
-        audit = await AuditWriter.open(settings)
+        redaction_keys = RedactionKeys.from_settings(settings)
+        audit = await AuditWriter.open(settings, caller_key=redaction_keys.hmac_key)
         audit.on_failure = metrics.audit_write_failures.inc
         services = Services(
             settings=settings, engine=engine,
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             upstream=Upstream(timeout_s=settings.upstream_timeout_s, retries=settings.upstream_retries),
             policy=policy, detector=detector, audit=audit,
             limiter=RateLimiter(settings.rate_limit_per_minute), metrics=metrics,
-            redaction_keys=RedactionKeys.from_settings(settings),
+            redaction_keys=redaction_keys,
             pseudonyms=PseudonymStore(),
         )
         watcher = asyncio.create_task(watch_policy(services))

@@ -62,10 +62,13 @@ def upstreams() -> Iterator[Upstreams]:
 
 
 def start_proxy(workdir: Path, up: Upstreams, workers: int = 1, rules: dict[str, str] | None = None,
-                **env_extra: str) -> Proxy:
-    """A govproxy on the test catalogue; `rules` replaces the shipped rule files (the classification file stays)."""
+                recognizers: str | None = None, **env_extra: str) -> Proxy:
+    """A govproxy on the test catalogue; `rules` replaces the shipped rule files (the classification file stays),
+    `recognizers` the shipped recognizers.yaml."""
     workdir.mkdir(parents=True, exist_ok=True)
     policies = write_policies(workdir / "policies", catalogue_for(up))
+    if recognizers is not None:
+        (policies / "recognizers.yaml").write_text(recognizers)
     if rules is not None:
         for f in (policies / "rules").glob("*.yaml"):
             if f.name != "00-classification.yaml":

@@ -16,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from proxy.audit.caller_strings import CallerStrings
 from proxy.audit.export import export_lines
 from proxy.audit.query import AuditFilter, get_record, parse_when, search, stats
 from proxy.audit.record import Kind, SecurityEvent
 from proxy.audit.verify import verify
 from proxy.auth.caller import Caller
 from proxy.errors import BadRequest, Forbidden, NotFound, ProxyError, RateLimited, Unauthorized
+from proxy.policy.decision import Action
 from proxy.request.context import Outcome
 
 
@@ -59,14 +61,44 @@ class AuditQuery(BaseModel):
                            decision=self.decision or None, entity=self.entity or None, target=self.target or None,
                            rule=self.rule or None, kind=self.kind or None)
 
-    def described(self) -> dict[str, Any]:
-        """The filters for the access record: values, except whom was searched for (personal, and kept out of
-        hashed columns so erasure stays possible)."""
+    def described(self, request: Request) -> dict[str, Any]:
+        """The filters for the access record: times, numbers and the names the proxy knows (actions, outcomes,
+        kinds, and the running policy's rules, models and entity types) as they are; whom was searched for as
+        "(set)" (personal, and kept out of hashed columns so erasure stays possible); any other string, a team
+        included, as its keyed hash (proxy/audit/caller_strings.py)."""
         out: dict[str, Any] = {k: v.isoformat() if isinstance(v, datetime) else v
                                for k, v in self.model_dump(exclude_none=True).items() if v != ""}
         if "user" in out:
             out["user"] = "(set)"
+        strings = caller_strings(request)
+        for name, names in known_names(request).items():
+            if name in out:
+                out[name] = strings.one_of(out[name], names)
         return out
+
+
+def caller_strings(request: Request) -> CallerStrings:
+    """The audit writer's hasher for strings a caller chose."""
+    return request.app.state.services.audit.caller_strings  # type: ignore[no-any-return]
+
+
+def known_names(request: Request) -> dict[str, frozenset[str]]:
+    """Filter name -> the values an access record keeps as they are. Without a running policy (an app serving only
+    the admin routes) rules, models and entity types are hashed too."""
+    none: frozenset[str] = frozenset()
+    names = {"team": none, "decision": _DECISIONS, "kind": frozenset(k.value for k in Kind),
+             "rule": none, "target": none, "entity": none}
+    holder = getattr(request.app.state.services, "policy", None)
+    if holder is not None:
+        policy, catalogue = holder.snapshot.policy, holder.snapshot.catalogue
+        names["rule"] = frozenset({r.name for r in policy.rules} | {policy.default.name})
+        names["target"] = frozenset({t.alias for t in catalogue} | set(policy.aliases))
+        names["entity"] = frozenset(set(policy.entity_levels) | set(policy.groups)
+                                    | {t for group in policy.groups.values() for t in group})
+    return names
+
+
+_DECISIONS = frozenset({a.value for a in Action} | {o.value for o in Outcome})
 
 
 def parse_query(params: Mapping[str, str]) -> AuditQuery:
@@ -144,7 +176,7 @@ async def list_records(request: Request) -> Response:
         page = await search(request.app.state.services.audit.engine, query.to_filter(), limit=query.limit,
                             before=query.before)
         await audit_access(request, "/admin/audit", caller=caller,
-                           detail={"filters": query.described(), "returned": len(page.records)})
+                           detail={"filters": query.described(request), "returned": len(page.records)})
     except ProxyError as exc:
         return _error(exc)
     return JSONResponse({"object": "list", "data": [r.to_json() for r in page.records],
@@ -157,7 +189,8 @@ async def show_record(request: Request) -> Response:
         caller = await authorize(request, request.headers, "/admin/audit/{id}")
         rec = await get_record(request.app.state.services.audit.engine, record_id[:64])
         await audit_access(request, "/admin/audit/{id}", caller=caller,
-                           detail={"record_id": record_id[:64], "found": rec is not None})
+                           detail={"record_id": caller_strings(request).record_id(record_id),
+                                   "found": rec is not None})
         if rec is None:
             raise NotFound("No such audit record.", code="not_found")
     except ProxyError as exc:
@@ -171,7 +204,7 @@ async def export_records(request: Request) -> Response:
         query = parse_query(request.query_params)
         fmt = query.format or "jsonl"
         await audit_access(request, "/admin/audit/export", caller=caller,
-                           detail={"filters": query.described(), "format": fmt})
+                           detail={"filters": query.described(request), "format": fmt})
     except ProxyError as exc:
         return _error(exc)
     media = "application/x-ndjson" if fmt == "jsonl" else "text/csv; charset=utf-8"
@@ -196,7 +229,7 @@ async def stats_view(request: Request) -> Response:
         caller = await authorize(request, request.headers, "/admin/audit/stats")
         query = parse_query(request.query_params)
         result = await stats(request.app.state.services.audit.engine, query.since, query.until)
-        await audit_access(request, "/admin/audit/stats", caller=caller, detail={"filters": query.described()})
+        await audit_access(request, "/admin/audit/stats", caller=caller, detail={"filters": query.described(request)})
     except ProxyError as exc:
         return _error(exc)
     return JSONResponse(result.to_json())

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from proxy.audit.caller_strings import CallerStrings
 from proxy.request.context import Outcome
 
 if TYPE_CHECKING:
@@ -90,14 +91,29 @@ def _storage(asked: dict[str, Any] | None, sent: dict[str, Any] | None) -> dict[
     return {"store_requested": bool(asked.get("store")), "store_sent": bool((sent or asked).get("store"))}
 
 
-def record_values(ctx: RequestContext, record_id: str, kind: Kind = Kind.REQUEST) -> dict[str, Any]:
-    """The request/decision part of a record (what is written before anything is forwarded)."""
+def known_model(ctx: RequestContext) -> bool:
+    """Whether the requested model is one of the proxy's names: a decision was made (the policy resolved it: an
+    unknown model is a 404 before any decision), or the policy snapshot lists it as a catalogue or policy alias."""
+    if ctx.request is None:
+        return False
+    if ctx.decision is not None:
+        return True
+    snapshot = ctx.snapshot
+    model = ctx.request.model
+    return snapshot is not None and (snapshot.catalogue.get(model) is not None or model in snapshot.policy.aliases)
+
+
+def record_values(ctx: RequestContext, record_id: str, kind: Kind = Kind.REQUEST,
+                  strings: CallerStrings | None = None) -> dict[str, Any]:
+    """The request/decision part of a record (what is written before anything is forwarded). Strings the caller
+    chose (model name, client address) are kept only when known, else hashed by `strings` (caller_strings.py)."""
     decision, request = ctx.decision, ctx.request
+    strings = strings or CallerStrings()
     values: dict[str, Any] = {
         "id": record_id, "kind": kind.value, "time": _utc(ctx.received_at), "request_id": _clip(ctx.request_id, 64),
-        **_caller_values(ctx.caller), "client_addr": _clip(ctx.client_addr, 64),
+        **_caller_values(ctx.caller), "client_addr": _clip(strings.address(ctx.client_addr), 64),
         "endpoint": ctx.endpoint.value, "dialect": ctx.dialect.value,
-        "requested_model": _clip(request.model, 256) if request else None,
+        "requested_model": _clip(strings.keep_if(request.model, known_model(ctx)), 256) if request else None,
         "stream": request.stream if request else None,
         "policy_version": None, "classification": None, "action": None, "rule": None, "rules": "",
         "matches": [], "entities": entity_counts(ctx), "strategies": {}, "targets": [], "rerouted_from": None,
@@ -139,12 +155,15 @@ def kind_for(ctx: RequestContext) -> Kind:
     return Kind.REQUEST
 
 
-def event_values(event: SecurityEvent, record_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Record and outcome values for a security event (written together)."""
+def event_values(event: SecurityEvent, record_id: str,
+                 strings: CallerStrings | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Record and outcome values for a security event (written together). Its `detail` must hold no caller string
+    (the routes pass them through CallerStrings); the client address is checked here."""
     now = _now()
+    strings = strings or CallerStrings()
     record: dict[str, Any] = {
         "id": record_id, "kind": event.kind.value, "time": now, "request_id": _clip(event.request_id, 64),
-        **_caller_values(event.caller), "client_addr": _clip(event.client_addr, 64),
+        **_caller_values(event.caller), "client_addr": _clip(strings.address(event.client_addr), 64),
         "endpoint": _clip(event.endpoint, 64) or "", "dialect": None, "requested_model": None, "stream": None,
         "policy_version": None, "classification": None, "action": None, "rule": None, "rules": "", "matches": [],
         "entities": {}, "strategies": {}, "targets": [], "rerouted_from": None, "detail": dict(event.detail),

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from proxy.audit.append import HEAD_T, append, append_connection, audit_engine, locked_head
+from proxy.audit.caller_strings import CallerStrings
 from proxy.audit.chain import OUTCOMES, RECORDS, seal_outcome, seal_record
 from proxy.audit.crypto import AuditCipher
 from proxy.audit.prompts import prompt_values
@@ -52,8 +53,11 @@ class AuditWriter:
     """Writes audit records. Build with `await AuditWriter.open(settings)`; `close()` flushes and disposes."""
 
     def __init__(self, engine: AsyncEngine, *, store_prompts: bool = False, cipher: AuditCipher | None = None,
-                 fail_open: bool = False, timeout_s: float = 10.0, max_batch: int = 500) -> None:
+                 fail_open: bool = False, timeout_s: float = 10.0, max_batch: int = 500,
+                 caller_strings: CallerStrings | None = None) -> None:
         self._engine = engine
+        # Hashes the strings a caller chose that name nothing the proxy knows (caller_strings.py).
+        self.caller_strings = caller_strings or CallerStrings()
         self._store_prompts = store_prompts
         self._cipher = cipher
         self._fail_open = fail_open
@@ -71,16 +75,18 @@ class AuditWriter:
         self.on_failure: Callable[[], None] | None = None  # e.g. a Prometheus counter's inc
 
     @classmethod
-    async def open(cls, settings: Settings) -> AuditWriter:
+    async def open(cls, settings: Settings, *, caller_key: bytes | None = None) -> AuditWriter:
         """Build the writer and its async engine. Creates no tables (migrations do) and does not need the
-        database to be up: requests fail closed until it is."""
+        database to be up: requests fail closed until it is. `caller_key` keys the hashes of unknown caller strings
+        (the app passes its redaction HMAC key; None draws a random one)."""
         cipher = AuditCipher.from_settings(settings) if settings.audit_store_prompts else None
         if settings.audit_fail_open:
             log.warning("audit_fail_open", detail="requests are forwarded even when the audit store is down")
         if settings.audit_store_prompts:
             log.info("audit_store_prompts", masked=True, encrypted_originals=cipher is not None)
         writer = cls(audit_engine(settings.database_url), store_prompts=settings.audit_store_prompts,
-                     cipher=cipher, fail_open=settings.audit_fail_open)
+                     cipher=cipher, fail_open=settings.audit_fail_open,
+                     caller_strings=CallerStrings(caller_key))
         writer._start()
         return writer
 
@@ -125,7 +131,7 @@ class AuditWriter:
         """Write a security event (admin access, reveal, ...) as a complete record; returns its id.
         Raises AuditUnavailable if it cannot be written: callers refuse the action then."""
         record_id = new_record_id()
-        record, outcome = event_values(event, record_id)
+        record, outcome = event_values(event, record_id, self.caller_strings)
         try:
             await self._wait(self._submit([(RECORDS, seal_record(record)), (OUTCOMES, seal_outcome(outcome))]))
         except Exception as exc:  # noqa: BLE001
@@ -155,7 +161,7 @@ class AuditWriter:
     # -- internals ----------------------------------------------------------------------------------------------
 
     def _record(self, ctx: RequestContext, record_id: str, kind: Any) -> dict[str, Any]:
-        values = record_values(ctx, record_id, kind)
+        values = record_values(ctx, record_id, kind, self.caller_strings)
         values.update(prompt_values(ctx, record_id, store=self._store_prompts, cipher=self._cipher))
         return seal_record(values)
 

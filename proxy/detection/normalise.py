@@ -1,4 +1,4 @@
-"""Unicode folding before detection, with a map back to the original offsets.
+"""Unicode folding (and markup escapes, escapes.py) before detection, with a map back to the original offsets.
 
 Evasion tricks hide values from regexes and NER: full-width digits (`４１１１…`), zero-width characters inside a
 key (`AKIA\u200bIOSF…`), bidi controls, and Unicode "tag" characters that smuggle invisible ASCII. We detect on a
@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from proxy.detection.escapes import decode_escapes
 
 # Zero-width and formatting characters that render as nothing.
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e\u00ad\u034f")
@@ -43,6 +45,8 @@ _LATIN_LOOKALIKES = {
     "Τ": "T", "Υ": "Y", "Χ": "X",
 }
 _TO_LATIN = str.maketrans(_LATIN_LOOKALIKES)
+_LOOKALIKE = re.compile("[" + "".join(sorted(_LATIN_LOOKALIKES)) + "]")
+_CHANGED_BY_FOLD_CHAR = re.compile("[" + "".join(sorted(_REMOVED)) + "\ufe00-\ufe0f\U000e0000-\U000e007f]")
 _TOKEN = re.compile(r"\S+")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
@@ -88,19 +92,19 @@ def _fold_char(ch: str) -> str | None:
 def _needs_folding(text: str) -> bool:
     if text.isascii():
         return False
-    if any(_fold_char(ch) != ch for ch in text):
+    if _CHANGED_BY_FOLD_CHAR.search(text):  # what `_fold_char` changes, found at C speed
         return True
     return not unicodedata.is_normalized("NFKC", text)
 
 
 def fold_lookalikes(text: str) -> str:
     """`text` with Cyrillic/Greek look-alike letters made Latin inside tokens that also hold Latin letters."""
-    if text.isascii() or not any(ch in _LATIN_LOOKALIKES for ch in text):
+    if text.isascii() or not _LOOKALIKE.search(text):
         return text
 
     def fold(m: re.Match[str]) -> str:
         token = m.group()
-        if _LATIN_LETTER.search(token) and any(ch in _LATIN_LOOKALIKES for ch in token):
+        if _LATIN_LETTER.search(token) and _LOOKALIKE.search(token):
             return token.translate(_TO_LATIN)
         return token
 
@@ -108,11 +112,29 @@ def fold_lookalikes(text: str) -> str:
 
 
 def normalise(text: str) -> NormalisedText:
-    """NFKC-fold `text`, drop invisible and bidi characters, decode tag characters, make look-alike letters in
-    mixed-script tokens Latin; keep an offset map."""
+    """NFKC-fold `text`, drop invisible and bidi characters, decode tag characters, decode HTML character
+    references and percent-encoding (escapes.py), make look-alike letters in mixed-script tokens Latin; keep an
+    offset map."""
     folded = _fold(text)
+    escapes = decode_escapes(folded.text)  # after folding, so a full-width `％４０` is decoded too
+    if escapes is not None:
+        decoded, starts, ends = escapes
+        folded = _then(folded, NormalisedText(decoded, tuple(starts), tuple(ends)))
+        # A reference may spell what folding removes or changes (`&#8203;`, `&#xFF14;`): fold once more.
+        folded = _then(folded, _fold(folded.text))
     latin = fold_lookalikes(folded.text)
     return folded if latin == folded.text else NormalisedText(latin, folded.starts, folded.ends)
+
+
+def _then(first: NormalisedText, second: NormalisedText) -> NormalisedText:
+    """`second`, a folding of `first.text`, with its offsets mapped through `first` to the original text."""
+    if second.starts is None or second.ends is None:
+        return NormalisedText(second.text, first.starts, first.ends)
+    if first.starts is None or first.ends is None:
+        return second
+    starts, ends = first.starts, first.ends
+    return NormalisedText(second.text, tuple(starts[s] for s in second.starts),
+                          tuple(ends[e - 1] for e in second.ends))
 
 
 def _fold(text: str) -> NormalisedText:

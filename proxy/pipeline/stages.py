@@ -18,6 +18,7 @@ from proxy.pipeline.steps import (
     govern_storage,
     identify,
     parse,
+    recall,
     record_decision,
     redact,
     restore,
@@ -37,6 +38,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("identify", identify),      # (2) who is calling (API key -> Caller)
     Stage("parse", parse),            # (1) receive: provider body -> NormalizedRequest with every text field
     Stage("detect", detect),          # (3) every text field -> findings (entity types, offsets; never values)
+    Stage("recall", recall),          # (3b) values this conversation already knows are sensitive -> findings too
     Stage("decide", decide),          # (4) policy -> Decision: classification, rule, redactions, targets
     Stage("redact", redact),          # (5) replace what the decision says, in every field (reversibly if asked)
     Stage("storage", govern_storage),  # (5b) no provider-side storage unless the policy allows it

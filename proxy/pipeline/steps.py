@@ -23,6 +23,8 @@ from proxy.pipeline.services import Services
 from proxy.policy.decision import Action, Location
 from proxy.policy.evaluate import CLASSIFICATION_HEADER, RequestFacts, evaluate
 from proxy.redaction.apply import Whole, apply_redactions
+from proxy.redaction.memory import recall as recall_findings
+from proxy.redaction.memory import remember
 from proxy.redaction.pseudonyms import conversation_key, conversation_opening
 from proxy.request.anthropic import anthropic_to_openai
 from proxy.request.context import Dialect, Endpoint, RequestContext
@@ -82,6 +84,34 @@ async def detect(ctx: RequestContext, svc: Services) -> None:
     ctx.findings = [*found, *unscannable_findings(fields)]
 
 
+def _conversation(ctx: RequestContext) -> str:
+    """The key of the conversation this request belongs to (proxy.redaction.pseudonyms: caller plus header or
+    opening)."""
+    assert ctx.request is not None and ctx.caller is not None
+    fields = ctx.request.texts
+    # The opening is read from the messages (a tool list or a parameter is not what names a conversation).
+    return conversation_key(ctx.caller.key_id, ctx.request.conversation_id,
+                            conversation_opening([(t.role, t.text) for t in fields if t.path[0] == "messages"]
+                                                 or [(t.role, t.text) for t in fields]))
+
+
+async def recall(ctx: RequestContext, svc: Services) -> None:
+    """Conversation memory: remember what was found, then find every value this conversation already knows to be
+    sensitive wherever it recurs, before the policy decides (proxy.redaction.memory). Logs counts only."""
+    assert ctx.request is not None
+    key = _conversation(ctx)
+    if not ctx.findings and await svc.pseudonyms.existing(key) is None:
+        return  # nothing to remember, nothing remembered: the conversation takes no room in the store
+    pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
+    texts = [t.text for t in ctx.request.texts]
+    remember(pmap, texts, ctx.findings)
+    recalled = recall_findings(pmap, texts, ctx.findings)
+    await svc.pseudonyms.save(key, pmap)
+    if recalled:
+        ctx.findings = [*ctx.findings, *recalled]
+        log.info("recalled", findings=len(recalled))
+
+
 async def decide(ctx: RequestContext, svc: Services) -> None:
     assert ctx.request is not None and ctx.caller is not None
     snapshot = ctx.snapshot = svc.policy.snapshot
@@ -108,10 +138,10 @@ async def redact(ctx: RequestContext, svc: Services) -> None:
     if not strategies or not ctx.findings:
         return
     fields = ctx.request.texts
-    key = conversation_key(ctx.caller.key_id, ctx.request.conversation_id,
-                           conversation_opening([(t.role, t.text) for t in fields if t.path[0] == "messages"]
-                                                or [(t.role, t.text) for t in fields]))
-    pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
+    key = _conversation(ctx)
+    pmap = ctx.pseudonyms
+    if pmap is None:  # the recall stage loads it whenever there are findings; this keeps redact self-contained
+        pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
     whole = {i: Whole.IDENTIFIER if f.kind == "identifier" else Whole.OPAQUE
              for i, f in enumerate(fields) if f.kind == "identifier" or f.opaque is not None}
     result = apply_redactions([t.text for t in fields], ctx.findings, strategies, pmap, svc.redaction_keys,

@@ -156,7 +156,9 @@ def _resolve(policy: PolicySet, catalogue: Catalogue, alias: str, level: int,
     pa = policy.aliases.get(alias)
     if pa is None:
         available = ", ".join([t.alias for t in catalogue] + list(policy.aliases)) or "none configured"
-        raise UnknownModel(f"The model '{alias}' does not exist or you do not have access to it. "
+        # The name is not repeated: a caller's string goes back into no error body (a card number sent as a model
+        # name would otherwise travel into client logs); the list of names the proxy knows says what was meant.
+        raise UnknownModel("The requested model does not exist or you do not have access to it. "
                            f"Available models: {available}.", param="model")
     external = _pick(policy, catalogue, Location.EXTERNAL, pa.external, capability, None)
     limit = pa.external_up_to

@@ -31,8 +31,17 @@ restore leaves it alone. Where the history was edited (regenerate, trimming with
 from earlier turns; within one request they are always consistent, and a response is always restored with the map
 of its own request.
 
-Raw values exist only in these in-memory maps, for at most the store's TTL (they are needed to restore answers).
-They are never logged, never persisted and never part of the map's repr.
+Conversation memory
+-------------------
+The map also remembers every value the detector found in the conversation, whatever the policy then did with it
+(redacted by any strategy, blocked, or let through to an on-prem model): its entity type and score, keyed by its
+folded form. Later occurrences of a remembered value are found again even where the detector misses them (see
+proxy/redaction/memory.py), so a name marked once by a cue stays marked. Remembering more than was redacted is
+the fail-closed choice: a value blocked in one turn is still known when the next turn repeats it without its cue.
+
+Raw values exist only in these in-memory maps, for at most the store's TTL (they are needed to restore answers
+and to recall values). They are never logged, never persisted, never written to the audit and never part of the
+map's repr.
 """
 
 from __future__ import annotations
@@ -63,6 +72,8 @@ class PseudonymMap:
         self._last_number: dict[str, int] = {}            # entity label -> highest number issued
         self._reserved: set[str] = set()                  # look-alikes seen in requests: never issued
         self._sorted: list[str] = []                      # issued tokens, sorted, for prefix checks
+        # Conversation memory: folded value -> {entity type: best score} for every value found sensitive so far.
+        self._remembered: dict[str, dict[str, float]] = {}
 
     def placeholder_for(self, entity_type: str, value: str) -> str:
         """`<LABEL_n>` for this value: the one already issued, else the next free number of its entity type."""
@@ -155,6 +166,23 @@ class PseudonymMap:
         i = bisect.bisect_left(tokens, fragment)
         return i < len(tokens) and tokens[i] != fragment and tokens[i].startswith(fragment)
 
+    def remember(self, folded_value: str, entity_type: str, score: float) -> None:
+        """Record that `folded_value` (normalised: see proxy.redaction.memory) was found as `entity_type`."""
+        with self._lock:
+            types = self._remembered.setdefault(folded_value, {})
+            if score > types.get(entity_type, -1.0):
+                types[entity_type] = score
+
+    def remembered(self) -> dict[str, dict[str, float]]:
+        """A copy of the memory: folded value -> {entity type: score}. Raw values: never log or store it."""
+        with self._lock:
+            return {value: dict(types) for value, types in self._remembered.items()}
+
+    @property
+    def size(self) -> int:
+        """Tokens issued plus values remembered: what the store bounds."""
+        return len(self._value_of) + len(self._remembered)
+
     @property
     def tokens(self) -> frozenset[str]:
         """Every token issued so far (placeholders and encrypt tokens)."""
@@ -167,7 +195,7 @@ class PseudonymMap:
         return bool(self._value_of)
 
     def __repr__(self) -> str:  # never the values
-        return f"PseudonymMap({len(self._value_of)} tokens)"
+        return f"PseudonymMap({len(self._value_of)} tokens, {len(self._remembered)} remembered)"
 
 
 def conversation_opening(fields: Sequence[tuple[str | None, str]]) -> list[str]:
@@ -200,13 +228,15 @@ class ConversationMaps(Protocol):
 
     async def for_conversation(self, key: str) -> PseudonymMap: ...
 
+    async def existing(self, key: str) -> PseudonymMap | None: ...
+
     async def save(self, key: str, pmap: PseudonymMap) -> None: ...
 
 
 class PseudonymStore:
     """Conversation key -> PseudonymMap, in this process: bounded (least recently used go first) and expiring
-    (`ttl_s` after last use). A map grown past `max_tokens` is replaced by an empty one, which the next request
-    refills from its own history (the numbering rule makes that safe)."""
+    (`ttl_s` after last use). A map grown past `max_tokens` (tokens issued plus values remembered) is replaced by
+    an empty one, which the next request refills from its own history (the numbering rule makes that safe)."""
 
     def __init__(self, max_conversations: int = 10_000, ttl_s: float = 3600.0, max_tokens: int = 5_000,
                  timer: Callable[[], float] = time.monotonic) -> None:
@@ -216,10 +246,15 @@ class PseudonymStore:
     async def for_conversation(self, key: str) -> PseudonymMap:
         """The conversation's map (a new empty one when there is none or it expired); refreshes its expiry."""
         pmap = self._maps.get(key)
-        if pmap is None or len(pmap) > self._max_tokens:
+        if pmap is None or pmap.size > self._max_tokens:
             pmap = PseudonymMap()
         self._maps[key] = pmap  # (re)inserting refreshes both the TTL and the LRU position
         return pmap
+
+    async def existing(self, key: str) -> PseudonymMap | None:
+        """The conversation's map if the store holds one (nothing is created, so a conversation with nothing to
+        remember takes no room)."""
+        return self._maps.get(key)
 
     async def save(self, key: str, pmap: PseudonymMap) -> None:
         """Keep `pmap` for the conversation. In process the map is shared by reference, so this only refreshes

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from proxy.api.admin_audit import audit_access, authorize, parse_query
+from proxy.api.admin_audit import audit_access, authorize, caller_strings, parse_query
 from proxy.audit.query import get_record, search
 from proxy.auth.caller import Caller
 from proxy.errors import AuditUnavailable, BadRequest, Forbidden, ProxyError, RateLimited, Unauthorized
@@ -102,7 +102,7 @@ def web_routes() -> list[BaseRoute]:
             page = await search(request.app.state.services.audit.engine, query.to_filter(), limit=query.limit,
                                 before=query.before)
             await audit_access(request, "/admin/", caller=caller,
-                               detail={"filters": query.described(), "returned": len(page.records)})
+                               detail={"filters": query.described(request), "returned": len(page.records)})
         except BadRequest as exc:
             return render("error.html", status=400, title="Bad filter", message=exc.message)
         except AuditUnavailable as exc:
@@ -120,7 +120,8 @@ def web_routes() -> list[BaseRoute]:
         try:
             rec = await get_record(request.app.state.services.audit.engine, record_id)
             await audit_access(request, "/admin/records/{id}", caller=caller,
-                               detail={"record_id": record_id, "found": rec is not None})
+                               detail={"record_id": caller_strings(request).record_id(record_id),
+                                       "found": rec is not None})
         except AuditUnavailable as exc:
             return refused(exc)
         if rec is None:
@@ -131,15 +132,21 @@ def web_routes() -> list[BaseRoute]:
     async def login_form(request: Request) -> Response:
         return render("login.html", expired="expired" in request.query_params)
 
+    async def cross_site(request: Request, route: str, what: str) -> Response | None:
+        """A refusal (403, audited) when a form post comes from another origin; None when it is same-origin.
+        Sign-in and sign-out both change the session, so another site may do neither."""
+        if _same_origin(request):
+            return None
+        refusal = Forbidden(f"Cross-site {what} refused.")
+        try:
+            await audit_access(request, route, caller=None, detail={"result": "cross_site"}, error=refusal)
+        except AuditUnavailable as exc:
+            return refused(exc)
+        return render("error.html", status=403, title="Not allowed", message=refusal.message)
+
     async def login(request: Request) -> Response:
-        if not _same_origin(request):
-            refusal = Forbidden("Cross-site sign-in refused.")
-            try:
-                await audit_access(request, "/admin/login", caller=None, detail={"result": "cross_site"},
-                                   error=refusal)
-            except AuditUnavailable as exc:
-                return refused(exc)
-            return render("error.html", status=403, title="Not allowed", message=refusal.message)
+        if (refusal := await cross_site(request, "/admin/login", "sign-in")) is not None:
+            return refusal
         body = await _form_body(request)
         if body is None:
             return render("error.html", status=413, title="Too large", message="The sign-in form is too large.")
@@ -159,6 +166,9 @@ def web_routes() -> list[BaseRoute]:
         return resp
 
     async def logout(request: Request) -> Response:
+        # Without this check any site could sign a reviewer out (a cross-site form post to this route).
+        if (refusal := await cross_site(request, "/admin/logout", "sign-out")) is not None:
+            return refusal
         resp = RedirectResponse("/admin/login", status_code=303, headers=_HEADERS)
         resp.delete_cookie(COOKIE, path="/admin")
         return resp

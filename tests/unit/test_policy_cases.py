@@ -88,7 +88,7 @@ cases:
     assert any(f.startswith("entities: expected ['PERSON']") for f in failures)
     assert "redacted: expected 'x', got 'tax id 12345678901'" in failures
     assert "redactedExcludes: '123' would be sent" in failures
-    assert results[2].failures[0].startswith("request refused: The model 'nope' does not exist")
+    assert results[2].failures[0].startswith("request refused: The requested model does not exist")
 
 
 def test_case_files_are_validated_with_locations(tmp_path: Path) -> None:

@@ -132,7 +132,7 @@ def test_prefix_checks_and_repr() -> None:
         assert pmap.is_token_prefix(fragment), fragment
     for fragment in ("<PERSON_1>", "<PERSON_2", "<E", "<PERSON_1 ", "x<P"):
         assert not pmap.is_token_prefix(fragment), fragment
-    assert repr(pmap) == "PseudonymMap(2 tokens)" and "Anna" not in repr(pmap)
+    assert repr(pmap) == "PseudonymMap(2 tokens, 0 remembered)" and "Anna" not in repr(pmap)
     assert len(pmap) == 2 and bool(pmap) and not PseudonymMap()
 
 
