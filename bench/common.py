@@ -64,10 +64,54 @@ def govproxy(upstream_url: str, database_url: str | None = None, workers: int = 
                        GOVPROXY_LOG_LEVEL="warning", **env_extra)
         key = create_key(env, "bench", "bench")
         proc = ProxyProcess(work, env, workers=workers).start()
+        RUNNING[proc.url] = proc
         try:
             yield proc.url, key
         finally:
+            RUNNING.pop(proc.url, None)
             proc.stop()
+
+
+RUNNING: dict[str, ProxyProcess] = {}  # proxy url -> its process, for the figures below
+
+
+def _descendants(pid: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(parents.get(p, []))
+    return out
+
+
+def rss_mib(url: str) -> dict[int, float]:
+    """Resident memory (MiB) of the proxy at `url` and each of its child processes (workers), by pid."""
+    out: dict[int, float] = {}
+    for pid in _descendants(RUNNING[url].proc.pid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        kib = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        out[pid] = round(kib / 1024, 1)
+    return out
+
+
+def gc_pauses(url: str) -> tuple[int, float]:
+    """(full collections, longest pause in ms) since the proxy started, from its /metrics."""
+    text = httpx.get(url + "/metrics", timeout=10).text
+    full = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith('govproxy_gc_pause_seconds_count{generation="2"}'))
+    longest = max((float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("govproxy_gc_pause_max_seconds")), default=0.0)
+    return int(full), round(longest * 1000, 1)
 
 
 def pct(values: list[float], p: float) -> float:

@@ -1,10 +1,11 @@
 """What govproxy adds to a request: direct to the fake upstream vs through govproxy, in the same run.
 
-    python -m bench.overhead [--requests 300] [--concurrency 32] [--prompt-bytes 1024] [--fresh]
+    python -m bench.overhead [--requests 300] [--concurrency 32] [--prompt-bytes 1024] [--fresh] [--workers 2]
 
 Prints p50/p99 latency for each path, the added latency, the throughput ratio at the given concurrency, the
 streaming time-to-first-byte overhead, then `/v1/responses` against `/v1/chat/completions` (both through govproxy)
-for the same prompt. The prompt carries no sensitive data: the pass-through path.
+for the same prompt, the garbage-collector pauses and the memory of each process. The prompt carries no sensitive
+data: the pass-through path.
 
 By default every request repeats the same prompt, so detection is answered from its cache (what a chat's resent
 history costs). `--fresh` makes every prompt unique (a counter in front), so every request pays for full
@@ -19,7 +20,7 @@ import time
 
 import httpx
 
-from bench.common import fake_upstream, govproxy, pct, summary
+from bench.common import fake_upstream, gc_pauses, govproxy, pct, rss_mib, summary
 
 PROMPT_WORDS = "The quarterly report covers revenue growth in the northern region and the plan for next year. "
 
@@ -97,7 +98,7 @@ async def streaming(url: str, headers: dict[str, str], body: dict[str, object], 
 
 
 async def run(args: argparse.Namespace) -> None:
-    with fake_upstream(args.upstream_delay_ms) as up, govproxy(up) as (proxy_url, key):
+    with fake_upstream(args.upstream_delay_ms) as up, govproxy(up, workers=args.workers) as (proxy_url, key):
         text = prompt(args.prompt_bytes)
         direct = (up + "/v1/chat/completions", {}, {"model": "fake", "messages": [{"role": "user", "content": text}]})
         via = (proxy_url + "/v1/chat/completions", {"authorization": f"Bearer {key}"},
@@ -132,6 +133,9 @@ async def run(args: argparse.Namespace) -> None:
         print(f"sequential respons: {summary(r_seq)}")
         print(f"responses vs chat : p50 {pct(r_seq, 50) - pct(c_seq, 50):+.2f} ms  "
               f"p99 {pct(r_seq, 99) - pct(c_seq, 99):+.2f} ms")
+        full, longest = gc_pauses(proxy_url)
+        print(f"gc                : {full} full collections during the run, longest pause {longest} ms")
+        print(f"memory            : RSS MiB by process {rss_mib(proxy_url)}")
 
 
 def main() -> None:
@@ -141,6 +145,7 @@ def main() -> None:
     ap.add_argument("--prompt-bytes", type=int, default=1024)
     ap.add_argument("--upstream-delay-ms", type=float, default=0.0)
     ap.add_argument("--fresh", action="store_true", help="a unique prompt per request (no detection cache hits)")
+    ap.add_argument("--workers", type=int, default=1, help="govproxy worker processes")
     args = ap.parse_args()
     global FRESH
     FRESH = args.fresh

@@ -24,6 +24,7 @@ from proxy.auth.ratelimit import RateLimiter
 from proxy.db import async_engine
 from proxy.detection.detector import Detector
 from proxy.errors import InternalError, NotFound, ProxyError
+from proxy.gcpause import GcPauses
 from proxy.logging import configure_logging
 from proxy.metrics import Metrics
 from proxy.pipeline.services import Services
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # collector's reach, so full collections scan only what requests allocate (they took 0.2-0.3 s each).
         gc.collect()
         gc.freeze()
+        gc_pauses = GcPauses()
+        gc_pauses.start()
         app.state.services = services
         app.state.openapi = openapi.document()
         log.info("started", policy_version=policy.version, models=len(policy.snapshot.catalogue.targets),
@@ -107,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield {}
         finally:
+            gc_pauses.stop()
             watcher.cancel()
             await services.drain()
             await audit.close()
