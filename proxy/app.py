@@ -101,8 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # collector's reach, so full collections scan only what requests allocate (they took 0.2-0.3 s each).
         gc.collect()
         gc.freeze()
-        gc_pauses = GcPauses()
-        gc_pauses.start()
+        gc_pauses = asyncio.create_task(GcPauses().run())
         app.state.services = services
         app.state.openapi = openapi.document()
         log.info("started", policy_version=policy.version, models=len(policy.snapshot.catalogue.targets),
@@ -110,7 +109,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield {}
         finally:
-            gc_pauses.stop()
+            gc_pauses.cancel()
             watcher.cancel()
             await services.drain()
             await audit.close()

@@ -43,7 +43,7 @@ def catalogue_for(up: Upstreams) -> list[dict[str, object]]:
          "location": "onprem", "clearance": "restricted", "capabilities": ["chat", "completions", "embeddings"]},
         {"alias": "external-chat", "model": "openai/fake-external", "api_base": up.external_url + "/v1",
          "location": "external", "clearance": "internal", "capabilities": ["chat", "completions", "embeddings"]},
-        {"alias": "claude-external", "model": "anthropic/claude-fake", "api_base": up.external_url,
+        {"alias": "claude-external", "model": "anthropic/claude-sonnet-4-5-20250929", "api_base": up.external_url,
          "location": "external", "clearance": "internal", "capabilities": ["chat"]},
         {"alias": "dead-onprem", "model": "openai/fake-dead", "api_base": up.dead_url + "/v1",
          "location": "onprem", "clearance": "restricted", "capabilities": ["chat"],

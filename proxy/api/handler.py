@@ -65,6 +65,8 @@ def decision_headers(ctx: RequestContext) -> dict[str, str]:
         headers["x-govproxy-policy-version"] = ctx.decision.policy_version
     if ctx.target is not None:
         headers["x-govproxy-route"] = f"{ctx.target.alias}; location={ctx.target.location.value}"
+    if ctx.dropped_features:
+        headers["x-govproxy-dropped"] = ", ".join(ctx.dropped_features)
     return headers
 
 

@@ -33,6 +33,7 @@ from proxy.request.schemas import parse_openai, rewrite
 from proxy.request.walk import describe_path
 from proxy.response.restore import restore_response
 from proxy.response.sse import restore_stream
+from proxy.routing.anthropic_features import extra_headers, speaks_anthropic, without_anthropic_features
 from proxy.routing.catalogue import Target
 from proxy.routing.upstream import TargetDown
 
@@ -227,6 +228,10 @@ async def _call(ctx: RequestContext, svc: Services, target: Target, body: dict[s
             raise BadRequest("Streaming is not supported on /v1/completions; use /v1/chat/completions.",
                              param="stream")
         return await up.completion(target, body)
+    if not speaks_anthropic(target):
+        body, dropped = without_anthropic_features(body)
+        ctx.dropped_features = dropped
+    headers = extra_headers(target, ctx.headers)
     if ctx.request and ctx.request.stream:
-        return await up.chat_stream(target, body)
-    return await up.chat(target, body)
+        return await up.chat_stream(target, body, headers)
+    return await up.chat(target, body, headers)

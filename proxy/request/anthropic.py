@@ -7,15 +7,15 @@ Converted: `system` (string, text blocks, or `role: "system"` messages) -> syste
 blocks -> content parts; assistant `tool_use` -> `tool_calls` with JSON-string arguments; user `tool_result`
 -> `role: "tool"` messages (their text as text; their images follow in the user message); plain-text documents
 -> text parts; custom tools, `tool_choice`, `max_tokens`, `temperature`, `top_p`, `stop_sequences` -> `stop`,
-`stream`, `metadata.user_id` -> `user`.
+`stream`, `metadata.user_id` -> `user`. Kept for Anthropic targets (litellm passes them on; the forward stage
+removes them for any other target and names them in `x-govproxy-dropped`): `cache_control` on system, text and
+document blocks and on tools, and `thinking`; the `anthropic-beta` header is forwarded to Anthropic targets.
 
-Dropped on purpose: every other top-level field (Anthropic ones such as `thinking`, `cache_control`,
-`service_tier`, `container`, and unknown ones from newer SDKs). The body goes to whatever target the policy
-picked, most of them not Anthropic, and a field we forward is text that detection never read; so unknown
-parameters are ignored, not kept. `top_k` is validated and dropped: litellm forwards it verbatim to
+Dropped on purpose: every other top-level field (`service_tier`, `container`, unknown ones from newer SDKs): a
+field that is not forwarded needs no scanning. `top_k` is validated and dropped: litellm forwards it verbatim to
 OpenAI-compatible targets, and OpenAI rejects the request for it. Also dropped: `thinking` and
-`redacted_thinking` blocks in history, `cache_control`/`citations` on blocks, a document's title and context,
-`is_error` on tool results (OpenAI has no such field).
+`redacted_thinking` blocks in history (their signatures cannot be checked after redaction), `citations` on
+blocks, a document's title and context, `is_error` on tool results (OpenAI has no such field).
 
 Rejected with BadRequest: content we cannot pass on as inspectable text or a plain image (PDF and file
 documents, server-tool blocks and server tools). Messages name the field and the expectation, never the value.
@@ -194,16 +194,25 @@ def _image_part(block: _ImageBlock, loc: Loc) -> dict[str, Any]:
 
 def _part(block: BaseModel, loc: Loc) -> dict[str, Any]:
     if isinstance(block, _ImageBlock):
-        return _image_part(block, loc)
-    if isinstance(block, _DocumentBlock):
-        return _text_part(block.source.data)
-    assert isinstance(block, _TextBlock)
-    return _text_part(block.text)
+        part = _image_part(block, loc)
+    elif isinstance(block, _DocumentBlock):
+        part = _text_part(block.source.data)
+    else:
+        assert isinstance(block, _TextBlock)
+        part = _text_part(block.text)
+    return _with_cache_control(block, part)
+
+
+def _with_cache_control(block: BaseModel, part: dict[str, Any]) -> dict[str, Any]:
+    """Keep a block's prompt-caching marker on its part: litellm passes it on to Anthropic targets, and the
+    forward stage takes it off for any other (routing/anthropic_features.py)."""
+    marker = (block.model_extra or {}).get("cache_control")
+    return {**part, "cache_control": marker} if isinstance(marker, dict) else part
 
 
 def _content(parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
     # One text part becomes a plain string: text-only OpenAI-compatible servers accept nothing else.
-    if len(parts) == 1 and parts[0]["type"] == "text":
+    if len(parts) == 1 and parts[0]["type"] == "text" and "cache_control" not in parts[0]:
         return str(parts[0]["text"])
     return parts
 
@@ -275,7 +284,7 @@ def _tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
             fn["description"] = tool.description
         if tool.strict is not None:
             fn["strict"] = tool.strict
-        out.append({"type": "function", "function": fn})
+        out.append(_with_cache_control(tool, {"type": "function", "function": fn}))
     return out
 
 
@@ -319,6 +328,9 @@ def anthropic_to_openai(body: dict[str, Any]) -> dict[str, Any]:
         out["stream"] = True
     if req.metadata is not None and req.metadata.user_id:
         out["user"] = req.metadata.user_id
+    thinking = (req.model_extra or {}).get("thinking")
+    if isinstance(thinking, dict):
+        out["thinking"] = thinking  # extended thinking: for Anthropic targets only (see _with_cache_control)
     if req.tools:
         out["tools"] = _tools(req.tools)
     if req.tool_choice is not None:

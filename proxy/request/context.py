@@ -120,6 +120,8 @@ class RequestContext:
     redactions: dict[str, str] = field(default_factory=dict)  # entity type -> strategy applied
     target: Target | None = None
     attempted_targets: list[str] = field(default_factory=list)
+    # Anthropic-only features the chosen target does not take (thinking, cache_control): dropped, and said so.
+    dropped_features: list[str] = field(default_factory=list)
     # What the route stage got back: a response dict, or an async iterator of chunk dicts when streaming.
     result: Any = None
     # The caller asked for usage in the stream (stream_options.include_usage); we always ask upstream for it.

@@ -81,17 +81,23 @@ class Upstream:
         kwargs["num_retries"] = 0
         return kwargs
 
-    async def chat(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
+    async def chat(self, target: Target, body: dict[str, Any], headers: dict[str, str] | None = None
+                   ) -> dict[str, Any]:
         kwargs = self._kwargs(target, body)
+        if headers:
+            kwargs["extra_headers"] = headers
         kwargs["stream"] = False
         resp = await self._call(target, self._litellm.acompletion, kwargs)
         return _as_dict(resp)
 
-    async def chat_stream(self, target: Target, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def chat_stream(self, target: Target, body: dict[str, Any], headers: dict[str, str] | None = None
+                          ) -> AsyncIterator[dict[str, Any]]:
         """Opens the stream and waits for its first chunk, so that a target that is down fails here (before any
         byte went to the caller) and a fallback can still be tried."""
         kwargs = self._kwargs(target, body)
         kwargs["stream"] = True
+        if headers:
+            kwargs["extra_headers"] = headers
         wrapper = await self._call(target, self._litellm.acompletion, kwargs)
         # Where the provider's own stream already yields OpenAI chat chunks (OpenAI, vLLM, Azure, other
         # OpenAI-compatible servers), read it directly: litellm's stream wrapper costs ~0.25 ms per chunk and

@@ -49,3 +49,44 @@ def test_unknown_anthropic_paths_answer_in_anthropic_shape(proxy: Proxy) -> None
     assert r.json()["type"] == "error" and "error" in r.json()
     r = httpx.get(proxy.url + "/v1/nope")  # OpenAI paths keep OpenAI's shape
     assert "type" not in r.json() and r.json()["error"]["code"] == "unknown_route"
+
+
+CLAUDE_CODE = {
+    "max_tokens": 4096, "stream": True,
+    "system": [{"type": "text", "text": "You are Claude Code, a coding agent.", "cache_control": {"type": "ephemeral"}}],
+    "thinking": {"type": "enabled", "budget_tokens": 1024},
+    "tools": [{"name": "Bash", "description": "Run a shell command", "cache_control": {"type": "ephemeral"},
+               "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}],
+    "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "Why does the deploy for Margaret Thornton fail?",
+         "cache_control": {"type": "ephemeral"}}]}],
+}
+
+
+def test_a_claude_code_session_keeps_caching_thinking_and_beta_on_an_anthropic_target(
+        proxy: Proxy, upstreams: Upstreams) -> None:
+    client = anthropic.Anthropic(base_url=proxy.url, api_key=proxy.key, max_retries=0)
+    assert client.messages.count_tokens(model="claude-external", **{
+        k: v for k, v in CLAUDE_CODE.items() if k in ("system", "tools", "messages")}).input_tokens > 0
+    with client.messages.stream(model="claude-external", extra_headers={"anthropic-beta": "context-1m-2025-08-07"},
+                                **{k: v for k, v in CLAUDE_CODE.items() if k != "stream"}) as stream:
+        text = stream.get_final_text()
+    assert text == "echo: Why does the deploy for Margaret Thornton fail?"
+    received = upstreams.external.recorder.all()[-1]
+    body = received["body"]
+    assert received["headers"].get("anthropic-beta", "").startswith("context-1m-2025-08-07")
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert body["tools"][0]["cache_control"] == {"type": "ephemeral"}
+    assert "Margaret Thornton" not in upstreams.external.recorder.dump()
+
+
+def test_anthropic_features_are_dropped_and_named_for_other_targets(proxy: Proxy, upstreams: Upstreams) -> None:
+    r = httpx.post(proxy.url + "/v1/messages", timeout=30,
+                   headers={"x-api-key": proxy.key, "anthropic-beta": "context-1m-2025-08-07"},
+                   json={**CLAUDE_CODE, "model": "external-chat", "stream": False})
+    assert r.status_code == 200, r.text
+    assert r.headers["x-govproxy-dropped"] == "thinking, cache_control"
+    received = upstreams.external.recorder.all()[-1]
+    assert "anthropic-beta" not in received["headers"]
+    assert "thinking" not in received["body"] and "cache_control" not in str(received["body"])

@@ -27,7 +27,7 @@ def test_messages_plain(proxy: Proxy, upstreams: Upstreams, model: str) -> None:
     assert msg.model == model and msg.stop_reason == "end_turn" and msg.usage.output_tokens > 0
     if model == "claude-external":
         sent = upstreams.external.recorder.all()[-1]
-        assert sent["path"] == "/v1/messages" and sent["body"]["model"] == "claude-fake"
+        assert sent["path"] == "/v1/messages" and sent["body"]["model"] == "claude-sonnet-4-5-20250929"
         assert sent["body"]["system"] == "be brief" or "be brief" in str(sent["body"]["system"])
     else:
         assert upstreams.onprem.recorder.all()[-1]["body"]["messages"][0] == {"role": "system",

@@ -39,8 +39,10 @@ def test_system_string_and_blocks() -> None:
     blocks = [{"type": "text", "text": "rule one", "cache_control": {"type": "ephemeral"}},
               {"type": "text", "text": "rule two"}]
     out = anthropic_to_openai(body(user("hi"), system=blocks))
-    assert out["messages"][0] == {"role": "system", "content": [{"type": "text", "text": "rule one"},
-                                                                {"type": "text", "text": "rule two"}]}
+    # The caching marker stays on its part (litellm passes it to Anthropic targets; others get it removed).
+    assert out["messages"][0] == {"role": "system", "content": [
+        {"type": "text", "text": "rule one", "cache_control": {"type": "ephemeral"}},
+        {"type": "text", "text": "rule two"}]}
     # One block collapses to a plain string (text-only OpenAI-compatible servers take nothing else).
     out = anthropic_to_openai(body(user("hi"), system=[{"type": "text", "text": "only"}]))
     assert out["messages"][0] == {"role": "system", "content": "only"}
@@ -158,11 +160,12 @@ def test_sampling_stop_stream_and_user() -> None:
     assert "stream" not in anthropic_to_openai(body(user("x"), stream=False))
 
 
-def test_anthropic_only_and_unknown_fields_are_dropped() -> None:
+def test_unknown_fields_are_dropped_and_thinking_is_kept() -> None:
     out = anthropic_to_openai(body(user("x"), thinking={"type": "enabled", "budget_tokens": 2000},
                                    service_tier="auto", cache_control={"type": "ephemeral"},
                                    some_future_field={"text": "never forwarded"}))
-    assert set(out) == {"model", "max_tokens", "messages"}
+    # thinking is for Anthropic targets only: the forward stage removes it for any other.
+    assert set(out) == {"model", "max_tokens", "messages", "thinking"}
 
 
 def test_every_request_text_is_a_detectable_text_field() -> None:
