@@ -53,7 +53,8 @@ def test_unknown_anthropic_paths_answer_in_anthropic_shape(proxy: Proxy) -> None
 
 CLAUDE_CODE = {
     "max_tokens": 4096, "stream": True,
-    "system": [{"type": "text", "text": "You are Claude Code, a coding agent.", "cache_control": {"type": "ephemeral"}}],
+    "system": [{"type": "text", "text": "You are Claude Code, a coding agent.",
+                "cache_control": {"type": "ephemeral"}}],
     "thinking": {"type": "enabled", "budget_tokens": 1024},
     "tools": [{"name": "Bash", "description": "Run a shell command", "cache_control": {"type": "ephemeral"},
                "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}],
