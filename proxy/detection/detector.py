@@ -9,9 +9,11 @@ work at once and this process does not hold a model at all.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import multiprocessing
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,7 +24,7 @@ import structlog
 
 from proxy.detection import worker
 from proxy.detection.cache import FindingCache, cache_key
-from proxy.detection.custom import load_recognizers
+from proxy.detection.custom import CustomRecognizers, load_recognizers
 from proxy.detection.findings import Finding
 from proxy.detection.text_analyzer import DetectorConfig, TextAnalyzer
 from proxy.errors import ServiceUnavailable
@@ -40,6 +42,9 @@ class Detector:
         self.config = config
         self.processes = processes
         self.cache = FindingCache(cache_size)
+        self._cache_size = cache_size
+        # Which recognizers.yaml runs (the policy snapshot's hash of it); "" when read from the directory.
+        self.recognizers_version = ""
         self._local: TextAnalyzer | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._peers: Barrier | None = None  # the pool's barrier, one party per worker
@@ -50,7 +55,8 @@ class Detector:
         # Requests wait here for analysis; in thread mode this one thread is where the model runs.
         self._threads = ThreadPoolExecutor(max_workers=max(1, processes), thread_name_prefix="detector")
         if processes > 0:
-            load_recognizers(config.policies_dir)  # fail closed here, not later in a worker
+            if config.custom is None:
+                load_recognizers(config.policies_dir)  # fail closed here, not later in a worker
             self._pool = self._start_pool()
         else:
             self._local = TextAnalyzer(config)
@@ -58,31 +64,56 @@ class Detector:
     @classmethod
     def build(cls, *, spacy_model: str, policies_dir: Path, languages: Sequence[str] = ("en", "de"),
               default_language: str = "en", score_threshold: float = 0.4, cache_size: int = 4096,
-              processes: int = 0, presidio_defaults: bool = False) -> Detector:
+              processes: int = 0, presidio_defaults: bool = False, custom: CustomRecognizers | None = None,
+              recognizers_version: str = "") -> Detector:
         """Load the model(s) and recognizers now (seconds), so the first request does not pay for it.
 
-        Raises `RecognizerConfigError` when `policies_dir/recognizers.yaml` is invalid.
+        `custom`: the custom recognizers to run (the policy snapshot's); without it `policies_dir/recognizers.yaml`
+        is read, and an invalid file raises `RecognizerConfigError`.
         """
         config = DetectorConfig(spacy_model=spacy_model, policies_dir=Path(policies_dir),
                                 languages=tuple(languages), default_language=default_language,
-                                score_threshold=score_threshold, presidio_defaults=presidio_defaults)
+                                score_threshold=score_threshold, presidio_defaults=presidio_defaults, custom=custom)
         detector = cls(config, cache_size=cache_size, processes=processes)
+        detector.recognizers_version = recognizers_version
         log.info("detector_ready", mode="processes" if processes else "thread", processes=processes,
                  languages=list(config.languages), spacy_model=spacy_model, cache_size=cache_size)
         return detector
 
-    def _start_pool(self) -> ProcessPoolExecutor:
+    def _start_pool(self, config: DetectorConfig | None = None) -> ProcessPoolExecutor:
         # spawn, not fork: the parent may run an event loop and threads, which fork copies badly.
         context = multiprocessing.get_context("spawn")
         self._peers = context.Barrier(self.processes)
         pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context,
-                                   initializer=worker.init_worker, initargs=(self.config, self._peers))
+                                   initializer=worker.init_worker, initargs=(config or self.config, self._peers))
         # One call per worker, each waiting at the barrier for the others, makes every worker start (and load its
         # model) before the pool is used. (A fixed hold was not enough: a worker that loaded its model faster took
         # a second call while another was still loading.)
         for f in [pool.submit(worker.worker_info, _START_TIMEOUT_S) for _ in range(self.processes)]:
             f.result()
         return pool
+
+    def use_recognizers(self, custom: CustomRecognizers, version: str) -> None:
+        """Run a new set of custom recognizers from now on (a policy reload). The new analyzer (or worker pool) is
+        built first, while the old one keeps serving; then both it and an empty cache are swapped in at once, so no
+        text is answered from findings of the old set. Raises if the new set cannot be loaded (nothing changes)."""
+        config = dataclasses.replace(self.config, custom=custom)
+        if self.processes > 0:
+            pool = self._start_pool(config)
+            with self._pool_lock:
+                old, self._pool = self._pool, pool
+                self.config, self.cache, self.recognizers_version = config, FindingCache(self._cache_size), version
+            if old is not None:
+                # A request that read the old pool just before the swap still submits to it: give it a moment, then
+                # let what was handed to it finish.
+                time.sleep(1.0)
+                old.shutdown(wait=True)
+        else:
+            analyzer = TextAnalyzer(config)
+            with self._local_lock:  # after any analysis in progress
+                self._local = analyzer
+                self.config, self.cache, self.recognizers_version = config, FindingCache(self._cache_size), version
+        log.info("detector_recognizers_swapped", recognizers=version, custom=len(custom.specs))
 
     def worker_info(self) -> list[dict[str, float | int]]:
         """pid, start-up time and peak memory of each worker process (empty in thread mode)."""
@@ -105,10 +136,11 @@ class Detector:
         keys = [cache_key(language, t) for t in texts]
         results: dict[bytes, tuple[Finding, ...]] = {}
         todo: dict[bytes, str] = {}
+        cache = self.cache  # once: a recognizer swap replaces it, and findings of the old set must not land in it
         for key, text in zip(keys, texts, strict=True):
             if key in results or key in todo:
                 continue
-            cached = self.cache.get(key)
+            cached = cache.get(key)
             if cached is not None:
                 results[key] = cached
             else:
@@ -116,7 +148,7 @@ class Detector:
         if todo:
             found = self._run(list(todo.values()), language)
             for key, findings in zip(todo, found, strict=True):
-                self.cache.put(key, findings)
+                cache.put(key, findings)
                 results[key] = findings
         return [list(results[k]) for k in keys]
 

@@ -84,6 +84,7 @@ def test_cross_file_references_are_checked() -> None:
     errs = errors_of(**{"rules/50-bad.yaml": bad})
     expected = [
         "rules/50-bad.yaml:3:8: entities.FOO: unknown classification level 'secret'",
+        "rules/50-bad.yaml:3:8: entities.FOO: unknown entity type 'FOO'",
         "rules/50-bad.yaml:6:35: rules[0].match.classification.min: unknown classification level 'top'",
         "rules/50-bad.yaml:6:59: rules[0].match.entities[0].type: unknown entity group 'nogroup'",
         "rules/50-bad.yaml:8:9: rules[0].to: unknown route target 'gpt-9'",
