@@ -22,6 +22,7 @@ from proxy.detection.entity_types import did_you_mean
 from proxy.policy.decision import Location
 from proxy.policy.errors import Issue, PolicyLoadError
 from proxy.policy.policyset import (
+    Combination,
     EntityCondition,
     Globs,
     Match,
@@ -81,7 +82,7 @@ class _Compiler:
         last: dict[str, _Ref] = {}
         for f in self.files:
             c = f.spec.classification
-            for key in ("levels", "floor", "unlisted"):
+            for key in ("levels", "floor", "unlisted", "combinations"):
                 if c is not None and getattr(c, key) is not None:
                     last[key] = _Ref(getattr(c, key), f.doc, ("classification", key))
         if "levels" in last:
@@ -96,6 +97,7 @@ class _Compiler:
                 for i, member in enumerate(members):
                     self.check_type(member, f.doc, ("groups", name, i))
         entity_levels = self.entity_levels()
+        combinations = self.combinations(last.get("combinations"))
         clearance, preferred = self.locations()
         aliases = self.aliases()
         rules = [self.rule(spec, f.doc, ("rules", i)) for f in self.files for i, spec in enumerate(f.spec.rules)]
@@ -110,7 +112,18 @@ class _Compiler:
             entity_levels=frozen_map(entity_levels), groups=frozen_map(self.groups),
             clearance=frozen_map(clearance), preferred=frozen_map(preferred), aliases=frozen_map(aliases),
             rules=tuple(rules), default=default, files=tuple(f.doc.source for f in self.files),
+            combinations=combinations,
         )
+
+    def combinations(self, ref: _Ref | None) -> tuple[Combination, ...]:
+        if ref is None:
+            return ()
+        out = []
+        for i, spec in enumerate(ref.value):  # type: ignore[attr-defined]
+            path = (*ref.path, i)
+            types = tuple(self.entity_types(t, ref.doc, (*path, "types", j)) for j, t in enumerate(spec.types))
+            out.append(Combination(tuple(spec.types), types, self.level(_Ref(spec.level, ref.doc, (*path, "level")))))
+        return tuple(out)
 
     # -- references -----------------------------------------------------------------------------------------
     def level(self, ref: _Ref) -> int:
