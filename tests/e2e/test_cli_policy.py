@@ -131,15 +131,20 @@ def test_policy_test_runs_the_shipped_cases_and_reports_failures(policies: Path,
 def test_validate_catches_what_silently_fails(policies: Path, env: dict[str, str]) -> None:
     """Typos in entity types and groups are errors with a suggestion; rules that can never decide, a trial rule that
     could never decide if enforced, and models without their key are warnings (exit 3 with --strict)."""
-    personal = policies / "rules" / "30-personal-data.yaml"
-    original = personal.read_text()
-    personal.write_text(original.replace("- type: PERSON", "- type: PERSN").replace("business: placeholder",
-                                                                                    "busines: placeholder"))
+    personal, trials = policies / "rules" / "30-personal-data.yaml", policies / "rules" / "25-trials.yaml"
+    originals = personal.read_text(), trials.read_text()
+    personal.write_text(originals[0].replace("business: placeholder", "busines: placeholder"))
+    trials.write_text(originals[1].replace("- type: CREDIT_CARD", "- type: CREDIT_CRAD"))
+    (policies / "rules" / "50-typo.yaml").write_text("apiVersion: govproxy/v1\nentities:\n  PERSN: restricted\n")
     bad = cli("policy", "validate", str(policies), env=env, check=False)
     assert bad.returncode == 1
-    assert "rules[1].match.entities[0].type: unknown entity type 'PERSN' (did you mean PERSON?)" in bad.stderr
+    assert ("25-trials.yaml:14:17: rules[0].match.entities[0].type: unknown entity type 'CREDIT_CRAD' (did you mean "
+            "CREDIT_CARD?)") in bad.stderr
+    assert "entities.PERSN: unknown entity type 'PERSN' (did you mean PERSON?)" in bad.stderr
     assert "unknown entity group 'busines' (did you mean business?)" in bad.stderr
-    personal.write_text(original)
+    personal.write_text(originals[0])
+    trials.write_text(originals[1])
+    (policies / "rules" / "50-typo.yaml").unlink()
 
     # The trial rule moved below the pseudonymise rule (as it stood before): enforcing it would change nothing.
     (policies / "rules" / "25-trials.yaml").rename(policies / "rules" / "40-trials.yaml")
@@ -169,7 +174,8 @@ def test_explain_lists_every_rule_and_every_model_with_reasons(policies: Path, e
     assert "entities: needs 1 of secrets, found 0" in lines["block-secrets"]
     assert "classification: confidential is below min restricted" in lines["restricted-stays-onprem"]
     assert "matched: the first matching enforce rule decides" in lines["pseudonymise-for-external"]
-    assert "matched, but 'pseudonymise-for-external' decided first" in lines["pseudonymise-names-for-external"]
+    assert "matched, but 'pseudonymise-for-external' decided first" in lines[
+        "pseudonymise-names-and-places-for-external"]
     assert "not used" in lines["default"]
     assert "  + gpt-4o (external): primary (cleared for internal); but OPENAI_API_KEY is not set" in out
     assert "  - local-llama (onprem): onprem: the decision keeps the request external" in out
@@ -179,8 +185,11 @@ def test_explain_lists_every_rule_and_every_model_with_reasons(policies: Path, e
     data = json.loads(cli("policy", "explain", "--caller-team", "eng", "--model", "auto", "--json", "--policies",
                           str(policies), "What is the capital of France?", env=env).stdout)
     assert data["classification"] == "internal" and data["targets"][0] == "gpt-4o"
-    assert data["redacted"] == ["What is the capital of France?"]
-    assert [r["rule"] for r in data["rules"]][-1] == "default" and data["rules"][-1]["matched"] is True
+    assert data["redacted"] == ["What is the capital of <LOCATION_1>?"]
+    assert [r["rule"] for r in data["rules"]][-1] == "default" and data["rules"][-1]["status"] == "default"
+    decides = [r for r in data["rules"] if r["status"] == "decides"]
+    assert [r["rule"] for r in decides] == ["pseudonymise-names-and-places-for-external"]
+    assert data["classification_raised_by"] == ["floor -> internal (highest)", "LOCATION -> internal (highest)"]
     assert {m["model"]: m["allowed"] for m in data["models"]}["local-llama"] is False
 
 

@@ -71,8 +71,8 @@ def test_auto_alias_picks_by_classification(proxy: Proxy, upstreams: Upstreams) 
 
 
 def test_ordinary_questions_go_out_personal_data_about_someone_stays_in(proxy: Proxy, upstreams: Upstreams) -> None:
-    """A place or a public figure alone is not confidential: `auto` sends it out (a name still pseudonymised);
-    personal data about someone (a name with a phone number, a name with where they live) stays on-prem."""
+    """A place or a public figure alone is not confidential: `auto` sends it out (pseudonymised: a place may be a
+    street address); personal data about someone (a name with a phone number, with where they live) stays on-prem."""
     client = openai.OpenAI(base_url=proxy.v1, api_key=proxy.key, max_retries=0)
 
     def ask(text: str) -> str:
@@ -81,10 +81,12 @@ def test_ordinary_questions_go_out_personal_data_about_someone_stays_in(proxy: P
         return raw.headers["x-govproxy-route"]
 
     assert ask("What is the capital of France?").startswith("external-chat")
-    assert "What is the capital of France?" in upstreams.external.recorder.dump()
     assert ask("Who was Angela Merkel?").startswith("external-chat")
+    assert ask("Explain the difference between a list and a tuple.").startswith("external-chat")
     sent = upstreams.external.recorder.dump()
-    assert "Merkel" not in sent and "Who was <PERSON_1>?" in sent
+    assert "What is the capital of <LOCATION_1>?" in sent and "France" not in sent
+    assert "Who was <PERSON_1>?" in sent and "Merkel" not in sent
+    assert "Explain the difference between a list and a tuple." in sent
     upstreams.external.recorder.clear()
     assert ask("Call John Smith on +44 20 7946 0958 about the renewal.").startswith("onprem-chat")
     assert ask("Anna Schmidt lives in Munich; write her a birthday card.").startswith("onprem-chat")

@@ -34,7 +34,7 @@ def test_replay_counts_changes_with_examples(tmp_path: Path) -> None:
     same = replay(snap, history)
     assert (same.records, same.changed) == (5, 1)
     (change,) = same.table()
-    assert (change.before, change.after, change.count, change.examples) == ("allow@onprem", "allow@external", 1,
+    assert (change.before, change.after, change.count, change.examples) == ("allow@onprem", "redact@external", 1,
                                                                             ["r4"])
 
     rules = tmp_path / "p" / "rules" / "15-email.yaml"
