@@ -104,10 +104,9 @@ class Detector:
                 old, self._pool = self._pool, pool
                 self.config, self.cache, self.recognizers_version = config, FindingCache(self._cache_size), version
             if old is not None:
-                # A request that read the old pool just before the swap still submits to it: give it a moment, then
-                # let what was handed to it finish.
-                time.sleep(1.0)
-                old.shutdown(wait=True)
+                # Retired off this thread, so the policy snapshot is swapped right after the pool: a request that read
+                # the old pool just before the swap still submits to it, so it gets a moment, then finishes its work.
+                threading.Thread(target=_retire, args=(old,), name="detector-retire", daemon=True).start()
         else:
             analyzer = TextAnalyzer(config)
             with self._local_lock:  # after any analysis in progress
@@ -193,6 +192,11 @@ class Detector:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._local = None
+
+
+def _retire(pool: ProcessPoolExecutor, grace_s: float = 1.0) -> None:
+    time.sleep(grace_s)
+    pool.shutdown(wait=True)
 
 
 def _split_by_size(texts: list[str], parts: int) -> list[list[str]]:

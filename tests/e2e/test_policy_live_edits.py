@@ -171,3 +171,38 @@ def test_edits_to_recognizers_catalogue_and_rules_reach_live_requests(upstreams:
         assert "policy_warning" in logs and "GOVPROXY_TEST_UNSET_KEY is not set" in logs
     finally:
         restarted.stop()
+
+
+def test_recognizer_reload_with_detector_processes_under_traffic(upstreams: Upstreams, tmp_path: Path) -> None:
+    """With detection in worker processes the reload starts a new pool and swaps it with the snapshot: requests
+    during the swap are served, and the next one is detected with the new term."""
+    p = start_proxy(tmp_path, upstreams, GOVPROXY_POLICY_RELOAD_INTERVAL_S="0", GOVPROXY_DETECTION_PROCESSES="1")
+    recognizers = Path(p.env["GOVPROXY_POLICIES_DIR"]) / "recognizers.yaml"
+    client = openai.OpenAI(base_url=p.v1, api_key=p.key, max_retries=0)
+    try:
+        recognizers.write_text(recognizers.read_text().replace("deny_lists:\n", "deny_lists:\n" + FALCON.lstrip("\n"),
+                                                               1))
+        stop, statuses = threading.Event(), []
+
+        def traffic() -> None:
+            i = 0
+            while not stop.is_set():
+                i += 1  # distinct texts: detection runs, not the cache
+                statuses.append(_chat(client, "onprem-chat", f"harmless traffic {i}")[0])
+
+        workers = [threading.Thread(target=traffic) for _ in range(3)]
+        for w in workers:
+            w.start()
+        result = _reload(p.url, p.admin_key)
+        for _ in range(20):  # keep traffic going through the old pool's retirement
+            _chat(client, "onprem-chat", "one more")
+        stop.set()
+        for w in workers:
+            w.join()
+        assert result["applied"] is True
+        assert statuses and set(statuses) == {200}, sorted(set(statuses))
+        upstreams.external.recorder.clear()
+        assert _chat(client, "external-chat", "Status of projekt_falcon?")[0] == 200
+        assert "falcon" not in upstreams.external.recorder.dump().lower()
+    finally:
+        p.process.stop()
