@@ -57,6 +57,7 @@ class LoadConfig:
     jitter_ms: float = 600.0
     chunk_delay_ms: float = 20.0
     chunk_size: int = 48
+    keep: str | None = None  # SQLite only: copy the audit database and the policies here (for bench/policy_replay)
 
 
 @dataclass
@@ -114,6 +115,12 @@ def govproxy(cfg: LoadConfig, upstream: str) -> Iterator[tuple[ProxyProcess, str
             if proc is not None:
                 proc.stop()
                 shutil.copy(proc.log_path, LOG_COPY.format(database=cfg.database))
+            if cfg.keep and cfg.database == "sqlite":
+                keep = Path(cfg.keep)
+                keep.mkdir(parents=True, exist_ok=True)
+                for f in work.glob("g.db*"):
+                    shutil.copy(f, keep / f.name)
+                shutil.copytree(work / "policies", keep / "policies", dirs_exist_ok=True)
             if cfg.database == "postgres":
                 drop_pg_database(db_url)
 
@@ -274,9 +281,11 @@ def main() -> None:
     ap.add_argument("--jitter-ms", type=float, default=d.jitter_ms)
     ap.add_argument("--chunk-delay-ms", type=float, default=d.chunk_delay_ms)
     ap.add_argument("--chunk-size", type=int, default=d.chunk_size)
+    ap.add_argument("--keep", default=None, help="SQLite: keep the audit database (g.db) and the policies in this "
+                    "directory (input for bench/policy_replay.py)")
     a = ap.parse_args()
     cfg = LoadConfig(a.clients, a.duration, a.direct_duration, a.database, a.workers, a.detection_processes,
-                     a.delay_ms, a.jitter_ms, a.chunk_delay_ms, a.chunk_size)
+                     a.delay_ms, a.jitter_ms, a.chunk_delay_ms, a.chunk_size, a.keep)
     print(report(cfg, run_load(cfg)))
 
 

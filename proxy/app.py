@@ -28,7 +28,7 @@ from proxy.gcpause import GcPauses
 from proxy.logging import configure_logging
 from proxy.metrics import Metrics
 from proxy.pipeline.services import Services
-from proxy.policy.loader import PolicyHolder
+from proxy.policy.loader import PolicyHolder, log_warnings
 from proxy.redaction.keys import RedactionKeys
 from proxy.redaction.pseudonyms import PseudonymStore
 from proxy.routing.upstream import Upstream
@@ -78,11 +78,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         _migrate_embedded(settings)
         engine = async_engine(settings.database_url)
         policy = PolicyHolder(settings.policies_dir)  # raises if the policies do not load: fail closed
+        # The detector runs the snapshot's recognizers, and a reload that changes them swaps them in before the new
+        # snapshot serves (rejected, last good kept, if they do not load).
         detector = Detector.build(spacy_model=settings.spacy_model, policies_dir=settings.policies_dir,
                                   default_language=settings.default_language,
                                   score_threshold=settings.detection_score_threshold,
                                   cache_size=settings.detection_cache_size,
-                                  processes=settings.detection_processes)
+                                  processes=settings.detection_processes, custom=policy.snapshot.recognizers,
+                                  recognizers_version=policy.snapshot.recognizers_version)
+        policy.before_swap = lambda snap: detector.use_recognizers(snap.recognizers, snap.recognizers_version)
+        log_warnings(policy.snapshot)
         metrics = Metrics()
         redaction_keys = RedactionKeys.from_settings(settings)
         audit = await AuditWriter.open(settings, caller_key=redaction_keys.hmac_key)

@@ -28,7 +28,7 @@ async def policy_reload(request: Request) -> Response:
         return JSONResponse(exc.openai_body(), status_code=exc.status, headers=exc.headers)
     result = await asyncio.to_thread(svc.policy.reload)  # explicit: a deliberate file removal is accepted
     body = {"applied": result.applied, "version": result.version, "previous_version": result.previous_version,
-            "error": result.error}
+            "error": result.error, "warnings": list(result.warnings)}
     return JSONResponse(body, status_code=422 if result.error else 200)
 
 

@@ -1,12 +1,16 @@
-"""Liveness and readiness."""
+"""Liveness and readiness. A catalogue target whose provider key is not set makes the catalogue `degraded` (still
+ready while any target is usable)."""
 
 from __future__ import annotations
+
+import os
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from proxy.db import ping
+from proxy.policy.lint import missing_key
 
 
 async def healthz(request: Request) -> Response:
@@ -23,10 +27,19 @@ async def readyz(request: Request) -> Response:
         checks["database"] = f"unavailable ({type(exc).__name__})"
     checks["audit"] = "ok" if await svc.audit.ping() else "unavailable"
     snapshot = svc.policy.snapshot
-    checks["catalogue"] = f"ok ({len(snapshot.catalogue.targets)} models)"
+    targets = snapshot.catalogue.targets
+    # A target that names a key variable which is unset cannot be called: routing skips it like one that is down.
+    no_key = {t.alias: t.api_key_env for t in targets.values() if missing_key(t.api_key_env, os.environ)}
+    if no_key:
+        missing = ", ".join(f"{alias} ({env} not set)" for alias, env in no_key.items())
+        checks["catalogue"] = f"degraded ({len(targets) - len(no_key)} of {len(targets)} models usable; {missing})"
+    else:
+        checks["catalogue"] = f"ok ({len(targets)} models)"
     checks["policy"] = {"version": snapshot.version, "loaded_at": snapshot.loaded_at.isoformat(),
-                        "last_reload_error": svc.policy.last_error}
-    ready = checks["database"] == "ok" and checks["audit"] == "ok" and bool(snapshot.catalogue.targets)
+                        "last_reload_error": svc.policy.last_error,
+                        "recognizers_version": snapshot.recognizers_version,
+                        "warnings": [str(w) for w in snapshot.warnings]}
+    ready = checks["database"] == "ok" and checks["audit"] == "ok" and len(targets) > len(no_key)
     return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
                         status_code=200 if ready else 503)
 

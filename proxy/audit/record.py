@@ -129,8 +129,22 @@ def record_values(ctx: RequestContext, record_id: str, kind: Kind = Kind.REQUEST
             "matches": [{"rule": m.rule, "action": m.action.value, "mode": m.mode.value} for m in decision.matches],
             "strategies": dict(decision.strategies), "targets": list(decision.targets),
             "rerouted_from": _clip(decision.rerouted_from, 256),
+            "detail": _decision_inputs(ctx),
         })
     return values
+
+
+def _decision_inputs(ctx: RequestContext) -> dict[str, Any] | None:
+    """What the policy read besides the caller's team and user, the model and the entity counts, so that
+    `govproxy policy replay` can decide the request again: the key's labels and the classification header (a
+    level name; the request was refused before any decision if it named none). Never text."""
+    out: dict[str, Any] = {}
+    if ctx.caller is not None and ctx.caller.labels:
+        out["labels"] = sorted(_clip(label, 64) for label in ctx.caller.labels)[:32]
+    header = ctx.headers.get("x-data-classification", "").strip().lower()
+    if header:
+        out["classification_header"] = _clip(header, 64)
+    return out or None
 
 
 def outcome_values(ctx: RequestContext, record_id: str) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 validate: load the directory (rules/*.yaml + models.yaml) and print a summary, or every error with file:line:col.
 test:     run the YAML cases in <dir>/tests/ through real detection, the policy and real redaction.
-explain:  one prompt or JSON request body -> findings (no values), classification, rules, route, redacted text.
+explain:  one prompt or JSON request body -> findings (no values), the classification and what raised it, every
+          rule with matched / not matched and why, each model allowed or excluded and why, the redacted text.
+replay:   re-decide past requests from the audit log under a candidate policy directory (see replay.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -22,6 +24,9 @@ from proxy.policy.dryrun import ENDPOINTS, DetectFn, DryRun, RedactFn, body_for,
 from proxy.policy.errors import PolicyLoadError
 from proxy.policy.loader import PolicySnapshot, load_policies
 from proxy.settings import Settings
+
+if TYPE_CHECKING:
+    from proxy.policy.trace import Trace
 
 policy_app = typer.Typer(help="Validate, test and explain the data policy (no upstream is contacted).",
                          no_args_is_help=True)
@@ -41,8 +46,10 @@ def _load(directory: Path | None) -> tuple[Settings, Path, PolicySnapshot]:
 
 
 @policy_app.command("validate")
-def validate(directory: Path | None = DIR) -> None:
-    """Check the policy files and the model catalogue; exit 1 with line-numbered errors if they do not load."""
+def validate(directory: Path | None = DIR,
+             strict: bool = typer.Option(False, "--strict", help="Exit 3 when there are warnings (for CI).")) -> None:
+    """Check the policy files, the model catalogue and recognizers.yaml; exit 1 with line-numbered errors if they do
+    not load. Warnings (rules that can never decide, provider keys that are not set) do not fail it unless --strict."""
     _, root, snap = _load(directory)
     p = snap.policy
     shadow = sum(1 for r in p.rules if r.mode.value == "shadow")
@@ -52,20 +59,20 @@ def validate(directory: Path | None = DIR) -> None:
                f"{p.levels[p.unlisted]})")
     typer.echo(f"  rules:       {len(p.rules)} ({shadow} shadow), default: {p.default.action.value}")
     typer.echo(f"  models:      {len(snap.catalogue.targets)}; policy aliases: {', '.join(p.aliases) or 'none'}")
-    # Custom recognizers (detection's file) are checked too: their entity types should have a level.
-    from proxy.detection.custom import RecognizerConfigError, load_recognizers
-
-    try:
-        custom = load_recognizers(root)
-    except RecognizerConfigError as exc:
-        typer.echo(f"recognizers: {exc}", err=True)
-        raise typer.Exit(1) from None
+    custom = snap.recognizers
     types = sorted({spec.entity_type for spec in custom.specs})
-    typer.echo(f"  recognizers: {len(custom.specs)} custom ({', '.join(types) or 'none'})")
+    typer.echo(f"  recognizers: {len(custom.specs)} custom ({', '.join(types) or 'none'}), "
+               f"version {snap.recognizers_version}")
     for entity_type in types:
         if entity_type not in p.entity_levels:
             typer.echo(f"  note: {entity_type} has no level under `entities`; it counts as "
                        f"{p.levels[p.unlisted]} (unlisted)")
+    for warning in snap.warnings:
+        typer.echo(f"warning: {warning}")
+    if snap.warnings:
+        typer.echo(f"{len(snap.warnings)} warning(s)")
+        if strict:
+            raise typer.Exit(3)
 
 
 def _detection(settings: Settings, root: Path) -> tuple[DetectFn, Callable[[], None]]:
@@ -177,6 +184,13 @@ def explain(prompt: str | None = typer.Argument(None, help="The prompt; omit (or
             typer.echo(line)
 
 
+def _trace(run: DryRun, snap: PolicySnapshot) -> Trace:
+    from proxy.policy.trace import trace
+
+    assert run.facts is not None
+    return trace(snap.policy, snap.catalogue, run.facts, run.decision)
+
+
 def _request_body(prompt: str | None, model: str | None, endpoint: str) -> dict[str, Any]:
     if prompt is not None and prompt != "-":
         if not model:
@@ -196,6 +210,7 @@ def _request_body(prompt: str | None, model: str | None, endpoint: str) -> dict[
 def explain_dict(run: DryRun, snap: PolicySnapshot) -> dict[str, Any]:
     """The explanation as data: everything but values (the redacted texts are what would be sent)."""
     d = run.decision
+    t = _trace(run, snap)
     return {
         "policy_version": snap.version,
         "model": run.request.model,
@@ -203,8 +218,13 @@ def explain_dict(run: DryRun, snap: PolicySnapshot) -> dict[str, Any]:
                       "score": round(f.score, 3), "recognizer": f.recognizer} for f in run.findings],
         "classification": d.classification,
         "classification_after_redaction": d.classification_after_redaction,
+        "classification_raised_by": list(t.raised_by),
         "rule": d.rule,
         "matches": [{"rule": m.rule, "action": m.action.value, "mode": m.mode.value} for m in d.matches],
+        "rules": [{"rule": r.rule, "mode": r.mode, "action": r.action, "matched": r.matched, "status": r.status,
+                   "reason": r.reason} for r in t.rules],
+        "models": [{"model": m.alias, "location": m.location, "allowed": m.allowed, "reason": m.reason}
+                   for m in t.targets],
         "action": d.action.value,
         "targets": list(d.targets),
         "locations": sorted(loc.value for loc in d.allowed_locations),
@@ -225,11 +245,14 @@ def explain_lines(run: DryRun, snap: PolicySnapshot) -> list[str]:
             f"{f.recognizer}" for f in run.findings]
     after = f" (after redaction: {d.classification_after_redaction})" if d.classification_after_redaction and \
         d.classification_after_redaction != d.classification else ""
-    out.append(f"class       {d.classification}{after}")
-    out.append("rules")
-    for m in d.matches:
-        mark = "->" if m.rule == d.rule and m.mode.value == "enforce" else "  "
-        out.append(f"  {mark} {m.rule}  {m.action.value}  ({m.mode.value})")
+    t = _trace(run, snap)
+    out.append(f"class       {d.classification}{after}  raised by: {', '.join(t.raised_by)}")
+    out.append("rules       (in order; the first matching enforce rule decides)")
+    width = max(len(r.rule) for r in t.rules)
+    for r in t.rules:
+        mark = "->" if r.status in ("decides", "default") and r.matched else "  "
+        verdict = "matched    " if r.matched else "not matched"
+        out.append(f"  {mark} {r.rule:<{width}}  {r.action:<6} {r.mode:<7} {verdict}  {r.reason}")
     out.append(f"action      {d.action.value}")
     if d.targets:
         target = snap.catalogue.get(d.targets[0])
@@ -239,8 +262,11 @@ def explain_lines(run: DryRun, snap: PolicySnapshot) -> list[str]:
         out.append(f"route       {d.targets[0]}{where}{moved}{fallbacks}")
     else:
         out.append("route       none")
+    out.append("models")
+    for m in t.targets:
+        out.append(f"  {'+' if m.allowed else '-'} {m.alias} ({m.location}): {m.reason}")
     if d.strategies:
-        out.append("redact      " + ", ".join(f"{t}={s}" for t, s in d.strategies))
+        out.append("redact      " + ", ".join(f"{e}={s}" for e, s in d.strategies))
     if d.message:
         out.append(f"message     {d.message}")
     if run.redacted is not None:
@@ -250,5 +276,8 @@ def explain_lines(run: DryRun, snap: PolicySnapshot) -> list[str]:
 
 
 def register(app: typer.Typer) -> None:
-    """Add `policy validate|test|explain` to the main CLI."""
+    """Add `policy validate|test|explain|replay` to the main CLI."""
+    from proxy.cli import replay
+
+    replay.register(policy_app)
     app.add_typer(policy_app, name="policy")

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec
+from proxy.detection.terms import terms_regex
 
 FILE_NAME = "recognizers.yaml"
 # Entity types that are found but not reported unless the file says otherwise. Presidio's UUID recognizer tags
@@ -117,11 +118,24 @@ def parse_recognizers(data: object, source: Path) -> CustomRecognizers:
             context=tuple(w.lower() for w in p.context), languages=tuple(p.languages) if p.languages else None,
             case_sensitive=p.case_sensitive))
     for i, d in enumerate(parsed.deny_lists):
+        # One regex per list, tolerant of case, spacing, hyphens and German/English word forms (terms.py).
         specs.append(RecognizerSpec(
-            name=f"deny:{d.entity_type}:{i}", entity_type=d.entity_type, deny_list=tuple(d.terms),
-            deny_list_score=d.score, languages=tuple(d.languages) if d.languages else None))
+            name=f"deny:{d.entity_type}:{i}", entity_type=d.entity_type,
+            patterns=(PatternSpec("deny_list", terms_regex(d.terms), d.score),),
+            languages=tuple(d.languages) if d.languages else None))
     disabled = DEFAULT_DISABLED if parsed.disabled_entities is None else frozenset(parsed.disabled_entities)
     return CustomRecognizers(tuple(specs), tuple(parsed.allow_list), disabled, source)
+
+
+def parse_recognizers_text(text: str, source: Path) -> CustomRecognizers:
+    """Parse and validate the file's text (the policy loader hands over the bytes it hashed)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        raise RecognizerConfigError(f"{source}: not valid YAML ({where})") from None
+    return parse_recognizers(data if data is not None else {}, source)
 
 
 def load_recognizers(policies_dir: Path) -> CustomRecognizers:
@@ -130,11 +144,7 @@ def load_recognizers(policies_dir: Path) -> CustomRecognizers:
     if not path.exists():
         return CustomRecognizers()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise RecognizerConfigError(f"{path}: not valid YAML ({where})") from None
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RecognizerConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
-    return parse_recognizers(data if data is not None else {}, path)
+    return parse_recognizers_text(text, path)

@@ -9,9 +9,11 @@ work at once and this process does not hold a model at all.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import multiprocessing
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,7 +24,7 @@ import structlog
 
 from proxy.detection import worker
 from proxy.detection.cache import FindingCache, cache_key
-from proxy.detection.custom import load_recognizers
+from proxy.detection.custom import CustomRecognizers, load_recognizers
 from proxy.detection.findings import Finding
 from proxy.detection.packing import plan, unpack
 from proxy.detection.text_analyzer import DetectorConfig, TextAnalyzer
@@ -41,6 +43,9 @@ class Detector:
         self.config = config
         self.processes = processes
         self.cache = FindingCache(cache_size)
+        self._cache_size = cache_size
+        # Which recognizers.yaml runs (the policy snapshot's hash of it); "" when read from the directory.
+        self.recognizers_version = ""
         self._local: TextAnalyzer | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._peers: Barrier | None = None  # the pool's barrier, one party per worker
@@ -51,7 +56,8 @@ class Detector:
         # Requests wait here for analysis; in thread mode this one thread is where the model runs.
         self._threads = ThreadPoolExecutor(max_workers=max(1, processes), thread_name_prefix="detector")
         if processes > 0:
-            load_recognizers(config.policies_dir)  # fail closed here, not later in a worker
+            if config.custom is None:
+                load_recognizers(config.policies_dir)  # fail closed here, not later in a worker
             self._pool = self._start_pool()
         else:
             self._local = TextAnalyzer(config)
@@ -59,31 +65,55 @@ class Detector:
     @classmethod
     def build(cls, *, spacy_model: str, policies_dir: Path, languages: Sequence[str] = ("en", "de"),
               default_language: str = "en", score_threshold: float = 0.4, cache_size: int = 4096,
-              processes: int = 0, presidio_defaults: bool = False) -> Detector:
+              processes: int = 0, presidio_defaults: bool = False, custom: CustomRecognizers | None = None,
+              recognizers_version: str = "") -> Detector:
         """Load the model(s) and recognizers now (seconds), so the first request does not pay for it.
 
-        Raises `RecognizerConfigError` when `policies_dir/recognizers.yaml` is invalid.
+        `custom`: the custom recognizers to run (the policy snapshot's); without it `policies_dir/recognizers.yaml`
+        is read, and an invalid file raises `RecognizerConfigError`.
         """
         config = DetectorConfig(spacy_model=spacy_model, policies_dir=Path(policies_dir),
                                 languages=tuple(languages), default_language=default_language,
-                                score_threshold=score_threshold, presidio_defaults=presidio_defaults)
+                                score_threshold=score_threshold, presidio_defaults=presidio_defaults, custom=custom)
         detector = cls(config, cache_size=cache_size, processes=processes)
+        detector.recognizers_version = recognizers_version
         log.info("detector_ready", mode="processes" if processes else "thread", processes=processes,
                  languages=list(config.languages), spacy_model=spacy_model, cache_size=cache_size)
         return detector
 
-    def _start_pool(self) -> ProcessPoolExecutor:
+    def _start_pool(self, config: DetectorConfig | None = None) -> ProcessPoolExecutor:
         # spawn, not fork: the parent may run an event loop and threads, which fork copies badly.
         context = multiprocessing.get_context("spawn")
         self._peers = context.Barrier(self.processes)
         pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context,
-                                   initializer=worker.init_worker, initargs=(self.config, self._peers))
+                                   initializer=worker.init_worker, initargs=(config or self.config, self._peers))
         # One call per worker, each waiting at the barrier for the others, makes every worker start (and load its
         # model) before the pool is used. (A fixed hold was not enough: a worker that loaded its model faster took
         # a second call while another was still loading.)
         for f in [pool.submit(worker.worker_info, _START_TIMEOUT_S) for _ in range(self.processes)]:
             f.result()
         return pool
+
+    def use_recognizers(self, custom: CustomRecognizers, version: str) -> None:
+        """Run a new set of custom recognizers from now on (a policy reload). The new analyzer (or worker pool) is
+        built first, while the old one keeps serving; then both it and an empty cache are swapped in at once, so no
+        text is answered from findings of the old set. Raises if the new set cannot be loaded (nothing changes)."""
+        config = dataclasses.replace(self.config, custom=custom)
+        if self.processes > 0:
+            pool = self._start_pool(config)
+            with self._pool_lock:
+                old, self._pool = self._pool, pool
+                self.config, self.cache, self.recognizers_version = config, FindingCache(self._cache_size), version
+            if old is not None:
+                # Retired off this thread, so the policy snapshot is swapped right after the pool: a request that read
+                # the old pool just before the swap still submits to it, so it gets a moment, then finishes its work.
+                threading.Thread(target=_retire, args=(old,), name="detector-retire", daemon=True).start()
+        else:
+            analyzer = TextAnalyzer(config)
+            with self._local_lock:  # after any analysis in progress
+                self._local = analyzer
+                self.config, self.cache, self.recognizers_version = config, FindingCache(self._cache_size), version
+        log.info("detector_recognizers_swapped", recognizers=version, custom=len(custom.specs))
 
     def worker_info(self) -> list[dict[str, float | int]]:
         """pid, start-up time and peak memory of each worker process (empty in thread mode)."""
@@ -104,12 +134,14 @@ class Detector:
     def analyze_many(self, texts: Sequence[str], language: str | None = None) -> list[list[Finding]]:
         """Findings per text; texts seen before (same content and language) come from the cache, the others are
         analysed in packs (packing.py), so many small texts cost about what their characters cost in one."""
-        keys, results, todo = self._lookup(texts, language)
+        cache = self.cache  # once: a recognizer swap replaces it, and findings of the old set must not land in it
+        keys, results, todo = self._lookup(cache, texts, language)
         if todo:
-            self._fill(todo, language, results)
+            self._fill(cache, todo, language, results)
         return [list(results[k]) for k in keys]
 
-    def _lookup(self, texts: Sequence[str], language: str | None
+    @staticmethod
+    def _lookup(cache: FindingCache, texts: Sequence[str], language: str | None
                 ) -> tuple[list[bytes], dict[bytes, tuple[Finding, ...]], dict[bytes, str]]:
         """Cache keys per text, the cached findings, and the distinct texts still to analyse."""
         keys = [cache_key(language, t) for t in texts]
@@ -118,15 +150,15 @@ class Detector:
         for key, text in zip(keys, texts, strict=True):
             if key in results or key in todo:
                 continue
-            cached = self.cache.get(key)
+            cached = cache.get(key)
             if cached is not None:
                 results[key] = cached
             else:
                 todo[key] = text
         return keys, results, todo
 
-    def _fill(self, todo: dict[bytes, str], language: str | None, results: dict[bytes, tuple[Finding, ...]]
-              ) -> None:
+    def _fill(self, cache: FindingCache, todo: dict[bytes, str], language: str | None,
+              results: dict[bytes, tuple[Finding, ...]]) -> None:
         """Analyse the texts of `todo` (in packs), cache and add their findings to `results`."""
         pending, texts = list(todo), list(todo.values())
         packs = plan(texts)
@@ -134,17 +166,18 @@ class Detector:
         for pack, findings in zip(packs, found, strict=True):
             per_text = unpack(pack, findings, [len(texts[m]) for m in pack.members])
             for member, member_findings in zip(pack.members, per_text, strict=True):
-                self.cache.put(pending[member], member_findings)
+                cache.put(pending[member], member_findings)
                 results[pending[member]] = member_findings
 
     async def detect(self, texts: Sequence[str]) -> list[Finding]:
         """All findings across `texts`, each with `field` = its text's index. The cache is asked here, on the event
         loop (a digest per text), so a request whose texts were all seen before never waits behind an analysis;
         only what is new goes to the detector thread or pool."""
-        keys, results, todo = self._lookup(texts, None)
+        cache = self.cache
+        keys, results, todo = self._lookup(cache, texts, None)
         if todo:
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._threads, self._fill, todo, None, results)
+            await loop.run_in_executor(self._threads, self._fill, cache, todo, None, results)
         return [f.with_field(i) for i, key in enumerate(keys) for f in results[key]]
 
     def _run(self, texts: list[str], language: str | None) -> list[tuple[Finding, ...]]:
@@ -182,6 +215,11 @@ class Detector:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._local = None
+
+
+def _retire(pool: ProcessPoolExecutor, grace_s: float = 1.0) -> None:
+    time.sleep(grace_s)
+    pool.shutdown(wait=True)
 
 
 def _split_by_size(texts: list[str], parts: int) -> list[list[str]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from proxy.detection.analyzer import PresidioAnalyzer
-from proxy.detection.custom import load_recognizers
+from proxy.detection.custom import CustomRecognizers, load_recognizers
 from proxy.detection.findings import Finding
 from proxy.detection.hidden import decoded_view
 from proxy.detection.language import LanguagePicker
@@ -46,6 +46,8 @@ class DetectorConfig:
     # Evaluation only: Presidio's defaults (full pipeline, default recognizers, every text read as English).
     presidio_defaults: bool = False
     ner_languages: tuple[str, ...] = field(default=NER_LANGUAGES)
+    # The custom recognizers to run (the policy snapshot's, parsed once); None: read policies_dir/recognizers.yaml.
+    custom: CustomRecognizers | None = None
 
 
 class TextAnalyzer:
@@ -53,7 +55,7 @@ class TextAnalyzer:
 
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
-        custom = load_recognizers(config.policies_dir)
+        custom = config.custom if config.custom is not None else load_recognizers(config.policies_dir)
         self.allow_list = custom.allow_list
         self.disabled_entities = custom.disabled_entities
         if config.presidio_defaults:

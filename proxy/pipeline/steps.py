@@ -3,6 +3,7 @@ the service's own package (auth/, detection/, policy/, redaction/, routing/, res
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -16,6 +17,7 @@ from proxy.errors import (
     NoCompliantTarget,
     PayloadTooLarge,
     PolicyBlocked,
+    ServiceUnavailable,
     UpstreamError,
     UpstreamTimeout,
 )
@@ -38,6 +40,8 @@ from proxy.routing.catalogue import Target
 from proxy.routing.upstream import TargetDown
 
 log = structlog.get_logger()
+# Detection runs again when a policy reload swapped recognizers meanwhile (about 50 ms apart).
+_DETECT_TRIES = 20
 
 
 async def identify(ctx: RequestContext, svc: Services) -> None:
@@ -81,8 +85,22 @@ async def detect(ctx: RequestContext, svc: Services) -> None:
     if limit and total > limit:
         raise PayloadTooLarge(f"the request carries {total} characters of text to scan; the limit is {limit} "
                               "(GOVPROXY_MAX_TEXT_CHARS)", code="text_too_long")
-    found = await svc.detector.detect(texts) if any(texts) else []
-    ctx.findings = [*found, *unscannable_findings(fields)]
+    # The request takes its policy snapshot here, once, and is detected with that snapshot's recognizers: a reload
+    # swaps the detector's recognizers just before the snapshot, so a mismatch means one is under way; detect again.
+    snapshot = ctx.snapshot = svc.policy.snapshot
+    opaque = unscannable_findings(fields)
+    if not any(texts):
+        ctx.findings = opaque
+        return
+    for _ in range(_DETECT_TRIES):
+        before = svc.detector.recognizers_version
+        found = await svc.detector.detect(texts)
+        ctx.findings = [*found, *opaque]
+        if before == svc.detector.recognizers_version == snapshot.recognizers_version:
+            return
+        await asyncio.sleep(0.05)
+        snapshot = ctx.snapshot = svc.policy.snapshot
+    raise ServiceUnavailable("The policy is being reloaded; retry the request.", code="policy_reloading")
 
 
 def _conversation(ctx: RequestContext) -> str:
@@ -115,7 +133,7 @@ async def recall(ctx: RequestContext, svc: Services) -> None:
 
 async def decide(ctx: RequestContext, svc: Services) -> None:
     assert ctx.request is not None and ctx.caller is not None
-    snapshot = ctx.snapshot = svc.policy.snapshot
+    snapshot = ctx.snapshot or svc.policy.snapshot
     facts = RequestFacts(caller=ctx.caller, endpoint=ctx.endpoint, model=ctx.request.model,
                          findings=tuple(ctx.findings), header_classification=ctx.headers.get(CLASSIFICATION_HEADER),
                          texts=tuple(t.text for t in ctx.request.texts))
@@ -199,6 +217,9 @@ async def forward(ctx: RequestContext, svc: Services) -> None:
         ctx.attempted_targets.append(target.alias)
         ctx.target = target
         try:
+            if target.api_key_env and not target.api_key():
+                # No key to call it with: skipped like a target that is down (/readyz says degraded).
+                raise TargetDown(f"{target.alias}: {target.api_key_env} is not set", code="no_api_key")
             ctx.result = await _call(ctx, svc, target, body)
             ctx.upstream_status = 200
             return

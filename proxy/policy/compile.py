@@ -18,9 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from proxy.detection.entity_types import did_you_mean
 from proxy.policy.decision import Location
 from proxy.policy.errors import Issue, PolicyLoadError
 from proxy.policy.policyset import (
+    Combination,
     EntityCondition,
     Globs,
     Match,
@@ -52,13 +54,18 @@ class _Ref:
 
 
 def compile_policy(files: list[PolicyFile], catalogue: Catalogue, *, version: str,
-                   catalogue_doc: YamlDoc | None = None) -> PolicySet:
-    """Merge validated files into a PolicySet; raise PolicyLoadError listing every located problem."""
-    return _Compiler(files, catalogue, catalogue_doc).build(version)
+                   catalogue_doc: YamlDoc | None = None, known_types: frozenset[str] | None = None) -> PolicySet:
+    """Merge validated files into a PolicySet; raise PolicyLoadError listing every located problem.
+
+    With `known_types` (what detection can report: built-in and custom recognizers), an entity type outside it is
+    an error: a rule naming `PERSN` would silently never match."""
+    return _Compiler(files, catalogue, catalogue_doc, known_types).build(version)
 
 
 class _Compiler:
-    def __init__(self, files: list[PolicyFile], catalogue: Catalogue, catalogue_doc: YamlDoc | None) -> None:
+    def __init__(self, files: list[PolicyFile], catalogue: Catalogue, catalogue_doc: YamlDoc | None,
+                 known_types: frozenset[str] | None = None) -> None:
+        self.known_types = known_types
         self.files = files
         self.catalogue = catalogue
         self.catalogue_doc = catalogue_doc
@@ -75,7 +82,7 @@ class _Compiler:
         last: dict[str, _Ref] = {}
         for f in self.files:
             c = f.spec.classification
-            for key in ("levels", "floor", "unlisted"):
+            for key in ("levels", "floor", "unlisted", "combinations"):
                 if c is not None and getattr(c, key) is not None:
                     last[key] = _Ref(getattr(c, key), f.doc, ("classification", key))
         if "levels" in last:
@@ -86,7 +93,11 @@ class _Compiler:
         unlisted = self.level(last["unlisted"]) if "unlisted" in last else fallback_unlisted
         for f in self.files:
             self.groups.update({name: frozenset(members) for name, members in f.spec.groups.items()})
+            for name, members in f.spec.groups.items():
+                for i, member in enumerate(members):
+                    self.check_type(member, f.doc, ("groups", name, i))
         entity_levels = self.entity_levels()
+        combinations = self.combinations(last.get("combinations"))
         clearance, preferred = self.locations()
         aliases = self.aliases()
         rules = [self.rule(spec, f.doc, ("rules", i)) for f in self.files for i, spec in enumerate(f.spec.rules)]
@@ -101,7 +112,18 @@ class _Compiler:
             entity_levels=frozen_map(entity_levels), groups=frozen_map(self.groups),
             clearance=frozen_map(clearance), preferred=frozen_map(preferred), aliases=frozen_map(aliases),
             rules=tuple(rules), default=default, files=tuple(f.doc.source for f in self.files),
+            combinations=combinations,
         )
+
+    def combinations(self, ref: _Ref | None) -> tuple[Combination, ...]:
+        if ref is None:
+            return ()
+        out = []
+        for i, spec in enumerate(ref.value):  # type: ignore[attr-defined]
+            path = (*ref.path, i)
+            types = tuple(self.entity_types(t, ref.doc, (*path, "types", j)) for j, t in enumerate(spec.types))
+            out.append(Combination(tuple(spec.types), types, self.level(_Ref(spec.level, ref.doc, (*path, "level")))))
+        return tuple(out)
 
     # -- references -----------------------------------------------------------------------------------------
     def level(self, ref: _Ref) -> int:
@@ -117,12 +139,18 @@ class _Compiler:
 
     def entity_types(self, ref: str, doc: YamlDoc, path: KeyPath) -> frozenset[str]:
         if ref[:1].isupper():
+            self.check_type(ref, doc, path)
             return frozenset({ref})
         if ref not in self.groups:
             known = ", ".join(sorted(self.groups)) or "none defined"
-            self.problem(doc, path, f"unknown entity group {ref!r}; groups: {known}")
+            self.problem(doc, path, f"unknown entity group {ref!r}{did_you_mean(ref, self.groups)}; groups: {known}")
             return frozenset()
         return self.groups[ref]
+
+    def check_type(self, name: str, doc: YamlDoc, path: KeyPath) -> None:
+        if self.known_types is not None and name not in self.known_types:
+            self.problem(doc, path, f"unknown entity type {name!r}{did_you_mean(name, self.known_types)}: no "
+                         "built-in or custom recognizer (recognizers.yaml) reports it, so this would never match")
 
     def alias_in(self, alias: str, location: Location, doc: YamlDoc, path: KeyPath) -> None:
         target = self.catalogue.get(alias)

@@ -36,6 +36,7 @@ class DryRun:
     decision: Decision
     # The texts as they would leave for decision.targets[0]; None when nothing would be sent.
     redacted: tuple[str, ...] | None = field(default=None, repr=False)
+    facts: RequestFacts | None = field(default=None, repr=False)  # what the policy read (for explain's trace)
 
     @property
     def texts(self) -> tuple[str, ...]:
@@ -77,4 +78,4 @@ def dry_run(snapshot: PolicySnapshot, caller: Caller, endpoint: str, body: dict[
     if decision.targets:
         strategies = decision.strategy_map
         redacted = tuple(redact(texts, findings, strategies)) if strategies else tuple(texts)
-    return DryRun(request, findings, decision, redacted)
+    return DryRun(request, findings, decision, redacted, facts)

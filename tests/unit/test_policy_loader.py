@@ -25,7 +25,15 @@ def test_shipped_policies_load() -> None:
     assert names[:2] == ["block-secrets", "special-categories-onprem"]
     assert "auto" in snap.policy.aliases and snap.policy.default.name == "default"
     assert snap.policy.level_of("AWS_ACCESS_KEY_ID") == snap.policy.rank("restricted")
-    assert snap.policy.level_of("PERSON") == snap.policy.rank("confidential")
+    # A name alone is internal; with other personal data (a combination) confidential.
+    assert snap.policy.level_of("PERSON") == snap.policy.rank("internal")
+    assert snap.policy.classify(["PERSON"]) == snap.policy.rank("internal")
+    assert snap.policy.classify(["PERSON", "EMAIL_ADDRESS"]) == snap.policy.rank("confidential")
+    assert snap.policy.classify(["PERSON", "LOCATION"]) == snap.policy.rank("confidential")
+    assert snap.policy.classify(["LOCATION", "ZIP_CODE"]) == snap.policy.rank("internal")
+    # The version covers recognizers.yaml, and the snapshot carries the recognizers it was built with.
+    assert "recognizers.yaml" in snap.files and snap.recognizers_version != "none"
+    assert {"PROJECT_CODENAME", "EMPLOYEE_ID"} <= {s.entity_type for s in snap.recognizers.specs}
 
 
 def test_unknown_key_is_located_and_lists_the_expected_keys() -> None:
@@ -84,6 +92,7 @@ def test_cross_file_references_are_checked() -> None:
     errs = errors_of(**{"rules/50-bad.yaml": bad})
     expected = [
         "rules/50-bad.yaml:3:8: entities.FOO: unknown classification level 'secret'",
+        "rules/50-bad.yaml:3:8: entities.FOO: unknown entity type 'FOO'",
         "rules/50-bad.yaml:6:35: rules[0].match.classification.min: unknown classification level 'top'",
         "rules/50-bad.yaml:6:59: rules[0].match.entities[0].type: unknown entity group 'nogroup'",
         "rules/50-bad.yaml:8:9: rules[0].to: unknown route target 'gpt-9'",
@@ -158,3 +167,12 @@ def test_version_covers_rules_and_catalogue(tmp_path: Path) -> None:
     (root / "rules" / ".10-rules.yaml.swp").write_text("garbage: [")
     (root / "rules" / "10-rules.yaml~").write_text("garbage: [")
     assert load_policies(root).version == v3
+    # recognizers.yaml is part of the version too, and an invalid one fails the whole load, located.
+    (root / "recognizers.yaml").write_text("apiVersion: govproxy/v1\ndeny_lists:\n  - {entity_type: X_TERM, "
+                                           "terms: [Falcon]}\n")
+    v4 = load_policies(root)
+    assert v4.version != v3 and [s.entity_type for s in v4.recognizers.specs] == ["X_TERM"]
+    (root / "recognizers.yaml").write_text("apiVersion: govproxy/v1\ndeny_listz: []\n")
+    with pytest.raises(PolicyLoadError) as exc:
+        load_policies(root)
+    assert "recognizers.yaml" in str(exc.value) and "deny_listz" in str(exc.value)
