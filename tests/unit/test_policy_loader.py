@@ -22,7 +22,7 @@ def errors_of(**overrides: str) -> list[str]:
 def test_shipped_policies_load() -> None:
     snap = load_policies(REPO / "policies")
     names = [r.name for r in snap.policy.rules]
-    assert names[:2] == ["block-secrets", "special-categories-onprem"]
+    assert names[:3] == ["block-secrets", "block-unscannable-external", "special-categories-onprem"]
     assert "auto" in snap.policy.aliases and snap.policy.default.name == "default"
     assert snap.policy.level_of("AWS_ACCESS_KEY_ID") == snap.policy.rank("restricted")
     # A name alone is internal; with other personal data (a combination) confidential.
