@@ -30,6 +30,7 @@ from proxy.redaction.keys import RedactionKeys
 from proxy.redaction.pseudonyms import PseudonymStore
 from proxy.routing.upstream import Upstream
 from proxy.settings import Settings
+from proxy.tracing import Tracing
 from proxy.web.pages import web_routes
 
 log = structlog.get_logger()
@@ -80,7 +81,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                   score_threshold=settings.detection_score_threshold,
                                   cache_size=settings.detection_cache_size,
                                   processes=settings.detection_processes)
-        metrics = Metrics()
+        metrics = Metrics(default_language=settings.default_language)
+        tracing = Tracing.from_settings(settings)  # None unless GOVPROXY_OTEL_ENDPOINT is set
         audit = await AuditWriter.open(settings)
         audit.on_failure = metrics.audit_write_failures.inc
         services = Services(
@@ -90,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             policy=policy, detector=detector, audit=audit,
             limiter=RateLimiter(settings.rate_limit_per_minute), metrics=metrics,
             redaction_keys=RedactionKeys.from_settings(settings),
-            pseudonyms=PseudonymStore(),
+            pseudonyms=PseudonymStore(), tracing=tracing,
         )
         watcher = asyncio.create_task(watch_policy(services))
         app.state.services = services
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             watcher.cancel()
             await services.drain()
             await audit.close()
+            if tracing is not None:
+                tracing.shutdown()
             detector.close()
             await engine.dispose()
             log.info("stopped")

@@ -79,7 +79,7 @@ def test_db_upgrade_current_downgrade(db: tuple[str, dict[str, str]]) -> None:
     _, env = db
     assert cli("db", "upgrade", "0001", env=env).stdout.strip() == "database at revision 0001"
     assert cli("db", "current", env=env).stdout.strip() == "0001"
-    assert cli("db", "upgrade", env=env).stdout.strip() == "database at revision 0002"
+    assert cli("db", "upgrade", env=env).stdout.strip() == "database at revision 0003_audit_request_id"
     assert cli("db", "downgrade", "0001", env=env).stdout.strip() == "database at revision 0001"
     assert cli("db", "downgrade", "base", env=env).stdout.strip() == "database at revision base"
     assert cli("db", "current", env=env).stdout.strip() == "base"
