@@ -9,12 +9,13 @@ counts, matched rules) are expanded with json_each / json_each_text / json_array
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, cast, func, select, true
+from sqlalchemy import Integer, Select, Text, and_, cast, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from proxy.audit.append import OUTCOMES_T, RECORDS_T
@@ -75,17 +76,18 @@ async def _rows(conn: AsyncConnection, stmt: Select[Any]) -> list[tuple[Any, ...
 
 async def trends(engine: AsyncEngine, *, since: datetime, until: datetime | None = None,
                  bucket: str = "hour") -> Trends:
-    """The statistics page's figures over [since, until)."""
+    """The statistics page's figures over [since, until): five queries, run side by side on their own
+    connections (one scan gives the series, the locations and the enforced rules; the JSON columns are expanded
+    only on rows that hold something)."""
     if bucket not in BUCKETS:
         raise ValueError(f"Unknown bucket {bucket!r}; use hour or day.")
     until = until or datetime.now(UTC)
     period = and_(_REC.c.kind == "request", _REC.c.time >= since, _REC.c.time < until)
     joined = _REC.outerjoin(_OUT, _OUT.c.record_id == _REC.c.id)
-    dialect = engine.dialect.name
-    pg = dialect == "postgresql"
-    b = _bucket_expr(dialect, bucket).label("b")
+    pg = engine.dialect.name == "postgresql"
+    b = _bucket_expr(engine.dialect.name, bucket).label("b")
     ents = (func.json_each_text if pg else func.json_each)(_REC.c.entities).table_valued("key", "value").alias("e")
-    ent_value = cast(ents.c.value, Integer) if pg else ents.c.value
+    ent_sum = func.sum(cast(ents.c.value, Integer) if pg else ents.c.value)
     if pg:
         ms = func.json_array_elements(_REC.c.matches).table_valued("value").alias("m")
         m_rule, m_mode = ms.c.value.op("->>")("rule"), ms.c.value.op("->>")("mode")
@@ -93,19 +95,22 @@ async def trends(engine: AsyncEngine, *, since: datetime, until: datetime | None
         ms = func.json_each(_REC.c.matches).table_valued("value").alias("m")
         m_rule, m_mode = func.json_extract(ms.c.value, "$.rule"), func.json_extract(ms.c.value, "$.mode")
     n = func.count()
-    async with engine.connect() as conn:
-        series = await _rows(conn, select(b, _OUT.c.outcome, n).select_from(joined).where(period)
-                             .group_by(b, _OUT.c.outcome))
-        entities = await _rows(conn, select(ents.c.key, func.sum(ent_value)).select_from(_REC).join(ents, true())
-                               .where(period).group_by(ents.c.key).order_by(func.sum(ent_value).desc()).limit(TOP))
-        teams = await _rows(conn, select(_REC.c.team, n).where(period).group_by(_REC.c.team)
-                            .order_by(n.desc(), _REC.c.team).limit(TOP))
-        users = await _rows(conn, select(_REC.c.user, n).where(period).group_by(_REC.c.user)
-                            .order_by(n.desc(), _REC.c.user).limit(TOP))
-        rules = await _rows(conn, select(m_rule, m_mode, n).select_from(_REC).join(ms, true()).where(period)
-                            .group_by(m_rule, m_mode))
-        locations = await _rows(conn, select(_OUT.c.location, n).select_from(joined).where(period)
-                                .group_by(_OUT.c.location))
+    queries: list[Select[Any]] = [
+        select(b, _OUT.c.outcome, _OUT.c.location, _REC.c.rule, n).select_from(joined).where(period)
+        .group_by(b, _OUT.c.outcome, _OUT.c.location, _REC.c.rule),
+        select(ents.c.key, ent_sum).select_from(_REC).join(ents, true())
+        .where(period, cast(_REC.c.entities, Text) != "{}").group_by(ents.c.key).order_by(ent_sum.desc()).limit(TOP),
+        select(m_rule, n).select_from(_REC).join(ms, true())
+        .where(period, cast(_REC.c.matches, Text).contains('"shadow"'), m_mode == "shadow").group_by(m_rule),
+        select(_REC.c.user, n).where(period).group_by(_REC.c.user).order_by(n.desc(), _REC.c.user).limit(TOP),
+    ]
+
+    async def run(stmt: Select[Any]) -> list[tuple[Any, ...]]:
+        async with engine.connect() as conn:
+            return await _rows(conn, stmt)
+
+    (series, entities, shadows, users), by_team = await asyncio.gather(
+        asyncio.gather(*(run(q) for q in queries)), usage(engine, by="team", since=since, until=until))
     step = BUCKETS[bucket]
     starts: list[datetime] = []
     at = _floor(since, bucket)
@@ -114,20 +119,22 @@ async def trends(engine: AsyncEngine, *, since: datetime, until: datetime | None
         at += step
     index = {s: i for i, s in enumerate(starts)}
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * len(starts))
-    for when, outcome, k in series:
+    locations: Counter[str] = Counter()
+    hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for when, outcome, location, rule, k in series:
         i = index.get(_parse_bucket(when, bucket))
         if i is not None:
             counts[outcome or "pending"][i] += int(k)
-    hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for rule, mode, k in rules:
-        hits[str(rule)][1 if mode == "shadow" else 0] += int(k)
+        locations[location or "none"] += int(k)
+        if rule:
+            hits[str(rule)][0] += int(k)
+    for rule, k in shadows:
+        hits[str(rule)][1] += int(k)
     ranked = sorted((RuleHits(r, e, s) for r, (e, s) in hits.items()), key=lambda h: (-h.enforced - h.shadow, h.rule))
+    teams = sorted(((r.key, r.requests) for r in by_team.rows), key=lambda kv: (-kv[1], kv[0]))[:TOP]
     return Trends(
         since=since, until=until, bucket=bucket, starts=tuple(starts),
         outcomes={k: tuple(v) for k, v in sorted(counts.items(), key=lambda kv: -sum(kv[1]))},
         entities=tuple((str(k), int(v)) for k, v in entities),
-        teams=tuple((k or "none", int(v)) for k, v in teams),
-        users=tuple((k or "erased/none", int(v)) for k, v in users),
-        rules=tuple(ranked[:TOP]),
-        locations={(k or "none"): int(v) for k, v in locations},
-        usage=await usage(engine, by="team", since=since, until=until))
+        teams=tuple(teams), users=tuple((k or "erased/none", int(v)) for k, v in users),
+        rules=tuple(ranked[:TOP]), locations=dict(locations.most_common()), usage=by_team)

@@ -199,3 +199,18 @@ def test_statistics_page_draws_the_expected_bars(site: AdminServer, browser: obj
     usage = page.inner_text("section[aria-label='Usage by team'] table")  # type: ignore[attr-defined]
     assert "ops" in usage and "85" in usage  # 5 requests x 17 tokens
     page.close()  # type: ignore[attr-defined]
+
+
+def test_statistics_page_access_and_bad_periods(site: AdminServer) -> None:
+    def get(path: str, key: str) -> httpx.Response:
+        return httpx.get(site.url + path, headers={"authorization": f"Bearer {key}"}, timeout=30)
+
+    assert get("/admin/stats", site.caller_key).status_code == 403
+    ok = get("/admin/stats?since=2d&bucket=hour", site.admin_key)
+    assert ok.status_code == 200 and "<script" not in ok.text and "default-src 'none'" in \
+        ok.headers["content-security-policy"] and 'id="chart-outcomes"' in ok.text
+    for bad in ("since=%3Cscript%3E", "bucket=minute", "colour=red", "since=1d&until=2d", "since=400d&bucket=hour"):
+        r = get(f"/admin/stats?{bad}", site.admin_key)
+        assert r.status_code == 400 and "<script>" not in r.text, bad
+    views = execute(site.db_url, "SELECT detail FROM audit_records WHERE endpoint = '/admin/stats'")
+    assert len(views) >= 2  # statistics views are audited like any read
