@@ -33,6 +33,7 @@ from proxy.redaction.keys import RedactionKeys
 from proxy.redaction.pseudonyms import PseudonymStore
 from proxy.routing.upstream import Upstream
 from proxy.settings import Settings
+from proxy.tracing import Tracing
 from proxy.web.pages import web_routes
 
 log = structlog.get_logger()
@@ -88,7 +89,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                   recognizers_version=policy.snapshot.recognizers_version)
         policy.before_swap = lambda snap: detector.use_recognizers(snap.recognizers, snap.recognizers_version)
         log_warnings(policy.snapshot)
-        metrics = Metrics()
+        metrics = Metrics(default_language=settings.default_language)
+        tracing = Tracing.from_settings(settings)  # None unless GOVPROXY_OTEL_ENDPOINT is set
         redaction_keys = RedactionKeys.from_settings(settings)
         audit = await AuditWriter.open(settings, caller_key=redaction_keys.hmac_key)
         audit.on_failure = metrics.audit_write_failures.inc
@@ -99,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             policy=policy, detector=detector, audit=audit,
             limiter=RateLimiter(settings.rate_limit_per_minute), metrics=metrics,
             redaction_keys=redaction_keys,
-            pseudonyms=PseudonymStore(),
+            pseudonyms=PseudonymStore(), tracing=tracing,
         )
         watcher = asyncio.create_task(watch_policy(services))
         # Everything loaded so far (models, name lists, litellm) lives as long as the process: move it out of the
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             watcher.cancel()
             await services.drain()
             await audit.close()
+            if tracing is not None:
+                tracing.shutdown()
             detector.close()
             await engine.dispose()
             log.info("stopped")

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     # Policy hot reload: how often the policies directory is checked for changes.
     policy_reload_interval_s: float = Field(default=2.0, ge=0.0)
 
+    # Observability. OTLP/HTTP base URL of an OpenTelemetry collector (e.g. http://otel-collector:4318): one trace
+    # per request, a span per stage; off when unset (needs the `otel` extra).
+    otel_endpoint: str | None = None
+    otel_service_name: str = "govproxy"
+    # SIEM feed: audit records as JSON lines, one per record, to any of (comma-separated) `stdout`, `file:/path`,
+    # `syslog+udp://host:514`, `syslog+tcp://host:601` (RFC 5424). Off when empty.
+    siem_sinks: str = ""
+
     # Serve: upgrade an embedded SQLite database at start-up.
     auto_migrate: bool = True
 

@@ -18,9 +18,10 @@ from starlette.routing import BaseRoute, Route
 
 from proxy.audit.caller_strings import CallerStrings
 from proxy.audit.export import export_lines
-from proxy.audit.query import AuditFilter, get_record, parse_when, search, stats
+from proxy.audit.query import AuditFilter, count, get_record, parse_when, search
 from proxy.audit.record import Kind, SecurityEvent
-from proxy.audit.verify import verify
+from proxy.audit.stats import stats
+from proxy.audit.verify import verify, verify_detail
 from proxy.auth.caller import Caller
 from proxy.errors import BadRequest, Forbidden, NotFound, ProxyError, RateLimited, Unauthorized
 from proxy.policy.decision import Action
@@ -41,8 +42,11 @@ class AuditQuery(BaseModel):
     target: str | None = Field(default=None, max_length=128)
     rule: str | None = Field(default=None, max_length=128)
     kind: str | None = Field(default=None, max_length=16)
+    request_id: str | None = Field(default=None, max_length=64)
+    views: bool = False  # the review page: also list audit-log reads (hidden there by default)
     limit: int = Field(default=50, ge=1, le=1000)
     before: int | None = Field(default=None, ge=1, le=2**63 - 1)  # a cursor is a 64-bit sequence number
+    after: int | None = Field(default=None, ge=0, le=2**63 - 1)   # the other way: the page of newer records
     format: str | None = Field(default=None, pattern="^(jsonl|csv)$")
 
     @field_validator("since", "until", mode="before")
@@ -56,10 +60,12 @@ class AuditQuery(BaseModel):
             # '99999999d' or a date near year 1/9999 overflows datetime: a bad parameter, not a server error.
             raise ValueError("not a time or a duration") from None
 
-    def to_filter(self) -> AuditFilter:
+    def to_filter(self, *, hide_views: bool = False) -> AuditFilter:
+        """The filter; with `hide_views` (the review page) audit-log reads are left out unless `views` is set."""
         return AuditFilter(since=self.since, until=self.until, team=self.team or None, user=self.user or None,
                            decision=self.decision or None, entity=self.entity or None, target=self.target or None,
-                           rule=self.rule or None, kind=self.kind or None)
+                           rule=self.rule or None, kind=self.kind or None, request_id=self.request_id or None,
+                           hide_kinds=(Kind.ADMIN.value,) if hide_views and not self.views else ())
 
     def described(self, request: Request) -> dict[str, Any]:
         """The filters for the access record: times, numbers and the names the proxy knows (actions, outcomes,
@@ -67,7 +73,8 @@ class AuditQuery(BaseModel):
         "(set)" (personal, and kept out of hashed columns so erasure stays possible); any other string, a team
         included, as its keyed hash (proxy/audit/caller_strings.py)."""
         out: dict[str, Any] = {k: v.isoformat() if isinstance(v, datetime) else v
-                               for k, v in self.model_dump(exclude_none=True).items() if v != ""}
+                               for k, v in self.model_dump(exclude_none=True).items()
+                               if v != "" and not (k == "views" and v is False)}
         if "user" in out:
             out["user"] = "(set)"
         strings = caller_strings(request)
@@ -173,14 +180,17 @@ async def list_records(request: Request) -> Response:
     try:
         caller = await authorize(request, request.headers, "/admin/audit")
         query = parse_query(request.query_params)
-        page = await search(request.app.state.services.audit.engine, query.to_filter(), limit=query.limit,
-                            before=query.before)
+        flt = query.to_filter()
+        page = await search(request.app.state.services.audit.engine, flt, limit=query.limit,
+                            before=query.before, after=query.after)
+        total = await count(request.app.state.services.audit.engine, flt)
         await audit_access(request, "/admin/audit", caller=caller,
                            detail={"filters": query.described(request), "returned": len(page.records)})
     except ProxyError as exc:
         return _error(exc)
     return JSONResponse({"object": "list", "data": [r.to_json() for r in page.records],
-                         "next_cursor": page.next_cursor, "has_more": page.next_cursor is not None})
+                         "next_cursor": page.next_cursor, "has_more": page.next_cursor is not None,
+                         "prev_cursor": page.prev_cursor, "total": total})
 
 
 async def show_record(request: Request) -> Response:
@@ -207,9 +217,13 @@ async def export_records(request: Request) -> Response:
                            detail={"filters": query.described(request), "format": fmt})
     except ProxyError as exc:
         return _error(exc)
+    return export_response(request, query.to_filter(), fmt)
+
+
+def export_response(request: Request, flt: AuditFilter, fmt: str) -> StreamingResponse:
+    """The export as a download (the same lines as `govproxy audit export`)."""
     media = "application/x-ndjson" if fmt == "jsonl" else "text/csv; charset=utf-8"
-    return StreamingResponse(export_lines(request.app.state.services.audit.engine, query.to_filter(), fmt),
-                             media_type=media,
+    return StreamingResponse(export_lines(request.app.state.services.audit.engine, flt, fmt), media_type=media,
                              headers={"content-disposition": f'attachment; filename="govproxy-audit.{fmt}"'})
 
 
@@ -217,8 +231,7 @@ async def verify_chain(request: Request) -> Response:
     try:
         caller = await authorize(request, request.headers, "/admin/audit/verify")
         report = await verify(request.app.state.services.audit.engine)
-        await audit_access(request, "/admin/audit/verify", caller=caller,
-                           detail={"ok": report.ok, "entries": report.entries})
+        await audit_access(request, "/admin/audit/verify", caller=caller, detail=verify_detail(report))
     except ProxyError as exc:
         return _error(exc)
     return JSONResponse(report.to_json())

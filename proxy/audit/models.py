@@ -31,7 +31,7 @@ class AuditRecordRow(Base):
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     kind: Mapped[str] = mapped_column(String(16), index=True)
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
     # Who: key id, user and client address are personal (erasable); team and role are not.
     key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -7,7 +7,6 @@ process died before the response ended (`outcome` is None then).
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -52,6 +51,8 @@ class AuditFilter:
     target: str | None = None    # the alias the request was routed to
     rule: str | None = None      # the enforced rule or any matched (incl. shadow) rule
     kind: str | None = None      # request, security, admin, reveal, purge, erasure
+    request_id: str | None = None  # the id a client saw in `x-request-id`
+    hide_kinds: tuple[str, ...] = ()  # kinds left out (the review page hides reviewers' own page views)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,10 @@ def _where(stmt: Select[Any], f: AuditFilter) -> Select[Any]:
         conds.append(_REC.c.user == f.user)
     if f.kind:
         conds.append(_REC.c.kind == f.kind)
+    if f.hide_kinds and not f.kind:
+        conds.append(_REC.c.kind.not_in(f.hide_kinds))
+    if f.request_id:
+        conds.append(_REC.c.request_id == f.request_id)
     if f.decision:
         conds.append(or_(_REC.c.action == f.decision, _OUT.c.outcome == f.decision))
     if f.entity:
@@ -173,24 +178,59 @@ def _where(stmt: Select[Any], f: AuditFilter) -> Select[Any]:
 class Page:
     records: tuple[AuditRecord, ...]
     next_cursor: int | None  # pass as `before` for the next (older) page; None on the last page
+    prev_cursor: int | None = None  # pass as `after` for the previous (newer) page; None on the newest page
 
 
-async def search(engine: AsyncEngine, flt: AuditFilter, *, limit: int = 50, before: int | None = None) -> Page:
-    """Newest first, `limit` per page (1..1000), keyset-paginated by chain position."""
+async def search(engine: AsyncEngine, flt: AuditFilter, *, limit: int = 50, before: int | None = None,
+                 after: int | None = None) -> Page:
+    """Newest first, `limit` per page (1..1000), keyset-paginated by chain position both ways: `before` pages
+    towards older records, `after` towards newer ones (the page just above the cursor)."""
     limit = max(1, min(limit, 1000))
     stmt = _where(_base(), flt)
     if before is not None:
         stmt = stmt.where(_REC.c.seq < before)
+    if after is not None and before is None:
+        stmt = stmt.where(_REC.c.seq > after).order_by(_REC.c.seq.asc()).limit(limit + 1)
+        async with engine.connect() as conn:
+            rows = [r._mapping for r in await conn.execute(stmt)]
+        records = tuple(_to_record(r) for r in reversed(rows[:limit]))
+        older = await _exists(engine, flt, records[-1].seq) if records else False
+        return Page(records, records[-1].seq if older else None,
+                    records[0].seq if len(rows) > limit else None)
     stmt = stmt.order_by(_REC.c.seq.desc()).limit(limit + 1)
     async with engine.connect() as conn:
         rows = [r._mapping for r in await conn.execute(stmt)]
     records = tuple(_to_record(r) for r in rows[:limit])
-    return Page(records, records[-1].seq if len(rows) > limit else None)
+    newer = before is not None and records and await _exists(engine, flt, records[0].seq, newer=True)
+    return Page(records, records[-1].seq if len(rows) > limit else None, records[0].seq if newer else None)
+
+
+async def _exists(engine: AsyncEngine, flt: AuditFilter, seq: int, *, newer: bool = False) -> bool:
+    cond = _REC.c.seq > seq if newer else _REC.c.seq < seq
+    stmt = _where(select(_REC.c.seq).select_from(_REC.outerjoin(_OUT, _OUT.c.record_id == _REC.c.id)), flt)
+    async with engine.connect() as conn:
+        return (await conn.execute(stmt.where(cond).limit(1))).first() is not None
+
+
+async def count(engine: AsyncEngine, flt: AuditFilter, *, newer_than: int | None = None) -> int:
+    """How many records match the filter (with `newer_than`: of those after that chain position, which is how
+    far down the list a page starts)."""
+    stmt = _where(select(func.count()).select_from(_REC.outerjoin(_OUT, _OUT.c.record_id == _REC.c.id)), flt)
+    if newer_than is not None:
+        stmt = stmt.where(_REC.c.seq > newer_than)
+    async with engine.connect() as conn:
+        return int((await conn.execute(stmt)).scalar() or 0)
 
 
 async def get_record(engine: AsyncEngine, record_id: str) -> AuditRecord | None:
+    """One record by its record id, or by the request id a client saw in `x-request-id` (the request's own
+    record: for a request id shared with admin events, the request kind wins, then the oldest)."""
     async with engine.connect() as conn:
         row = (await conn.execute(_base().where(_REC.c.id == record_id))).first()
+        if row is None:
+            stmt = (_base().where(_REC.c.request_id == record_id)
+                    .order_by((_REC.c.kind != "request"), _REC.c.seq).limit(1))
+            row = (await conn.execute(stmt)).first()
     return _to_record(row._mapping) if row is not None else None
 
 
@@ -208,54 +248,8 @@ async def iter_records(engine: AsyncEngine, flt: AuditFilter, batch: int = 1000)
         after = int(rows[-1]["seq"])
 
 
-@dataclass(frozen=True, slots=True)
-class AuditStats:
-    since: datetime | None
-    until: datetime | None
-    total: int
-    by_kind: dict[str, int]
-    by_decision: dict[str, int]  # decision action (requests only)
-    by_outcome: dict[str, int]   # "pending" where no outcome was written yet
-    by_target: dict[str, int]    # "none" where nothing was routed
-    by_entity: dict[str, int]    # detections per entity type (sum of counts)
-    records_with_entity: dict[str, int]
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["since"] = iso_utc(self.since) if self.since else None
-        data["until"] = iso_utc(self.until) if self.until else None
-        return data
-
-
-async def stats(engine: AsyncEngine, since: datetime | None = None, until: datetime | None = None) -> AuditStats:
-    """Counts by kind, decision, outcome, target and entity type over [since, until)."""
-    flt = AuditFilter(since=since, until=until)
-    join = _REC.outerjoin(_OUT, _OUT.c.record_id == _REC.c.id)
-
-    async def grouped(col: Any, default: str) -> dict[str, int]:
-        stmt = _where(select(col, func.count()).select_from(join), flt).group_by(col)
-        async with engine.connect() as conn:
-            return {(k if k is not None else default): int(n) for k, n in await conn.execute(stmt)}
-
-    by_kind = await grouped(_REC.c.kind, "unknown")
-    by_decision = await grouped(_REC.c.action, "none")
-    by_decision.pop("none", None)
-    by_outcome = await grouped(_OUT.c.outcome, "pending")
-    by_target = await grouped(_OUT.c.target, "none")
-    detections: Counter[str] = Counter()
-    present: Counter[str] = Counter()
-    after = -1
-    while True:  # entity counts live in a JSON column: sum them here, portable across databases
-        stmt = (_where(select(_REC.c.seq, _REC.c.entities), flt).where(_REC.c.seq > after)
-                .order_by(_REC.c.seq).limit(5000))
-        async with engine.connect() as conn:
-            rows = list(await conn.execute(stmt))
-        for seq, entities in rows:
-            for etype, n in (entities or {}).items():
-                detections[etype] += int(n)
-                present[etype] += 1
-            after = int(seq)
-        if len(rows) < 5000:
-            break
-    return AuditStats(since, until, sum(by_kind.values()), by_kind, by_decision, by_outcome, by_target,
-                      dict(detections.most_common()), dict(present.most_common()))
+async def get_records(engine: AsyncEngine, record_ids: list[str]) -> list[AuditRecord]:
+    """Records by id, in chain order (ids not found are left out)."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(_base().where(_REC.c.id.in_(record_ids)).order_by(_REC.c.seq))
+        return [_to_record(r._mapping) for r in rows]

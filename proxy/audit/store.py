@@ -27,6 +27,7 @@ from proxy.audit.chain import OUTCOMES, RECORDS, seal_outcome, seal_record
 from proxy.audit.crypto import AuditCipher
 from proxy.audit.prompts import prompt_values
 from proxy.audit.record import SecurityEvent, event_values, kind_for, new_record_id, outcome_values, record_values
+from proxy.audit.siem import SiemFeed, feed_from
 from proxy.errors import AuditUnavailable
 from proxy.request.context import RequestContext
 from proxy.settings import Settings
@@ -73,6 +74,7 @@ class AuditWriter:
         self.entries_written = 0   # chain entries committed
         self.batches = 0           # transactions committed
         self.on_failure: Callable[[], None] | None = None  # e.g. a Prometheus counter's inc
+        self.feed: SiemFeed | None = None  # the SIEM feed, when GOVPROXY_SIEM_SINKS is set
 
     @classmethod
     async def open(cls, settings: Settings, *, caller_key: bytes | None = None) -> AuditWriter:
@@ -87,6 +89,7 @@ class AuditWriter:
         writer = cls(audit_engine(settings.database_url), store_prompts=settings.audit_store_prompts,
                      cipher=cipher, fail_open=settings.audit_fail_open,
                      caller_strings=CallerStrings(caller_key))
+        writer.feed = feed_from(settings.siem_sinks, writer.engine)
         writer._start()
         return writer
 
@@ -155,6 +158,8 @@ class AuditWriter:
             self._queue.put_nowait(None)
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self.feed is not None:
+            await self.feed.close()
         await self._drop_connection()
         await self._engine.dispose()
 
@@ -230,6 +235,8 @@ class AuditWriter:
         for pending in batch:
             if not pending.future.done():
                 pending.future.set_result(None)
+        if self.feed is not None:  # complete records: a request's once its outcome is in, events at once
+            self.feed.notify([values["record_id"] for p in batch for table, values in p.entries if table == OUTCOMES])
 
     async def _append(self, entries: Entries) -> None:
         reused = self._conn is not None

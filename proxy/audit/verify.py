@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,6 +29,8 @@ from proxy.audit.chain import (
 from proxy.audit.models import GENESIS_HASH, AuditCheckpoint
 
 CHECKPOINTS_T = AuditCheckpoint.__table__
+# Where verify runs are recorded (as `admin` records): the API, the review page's button, the CLI.
+VERIFY_ENDPOINTS = ("/admin/audit/verify", "/admin/verify", "cli:audit verify")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,3 +208,33 @@ async def _verify(conn: AsyncConnection, batch: int) -> VerifyReport:
     if cp is not None and (problem := await _checkpoint_problem(conn, cp)) is not None:
         return report(problem)
     return report(None)
+
+
+def verify_detail(report: VerifyReport) -> dict[str, Any]:
+    """What a verify run's own audit record keeps: the result, never row content."""
+    return {"ok": report.ok, "entries": report.entries, "head_seq": report.head_seq,
+            "problem": report.problem.kind if report.problem else None,
+            "problem_seq": report.problem.seq if report.problem else None}
+
+
+@dataclass(frozen=True, slots=True)
+class LastVerify:
+    time: datetime
+    ok: bool
+    entries: int | None
+    endpoint: str
+    problem: str | None
+
+
+async def last_verify(engine: AsyncEngine) -> LastVerify | None:
+    """The newest recorded verify run (API, page or CLI), or None if the chain was never verified."""
+    stmt = (select(RECORDS_T.c.time, RECORDS_T.c.endpoint, RECORDS_T.c.detail)
+            .where(RECORDS_T.c.kind == "admin", RECORDS_T.c.endpoint.in_(VERIFY_ENDPOINTS))
+            .order_by(RECORDS_T.c.seq.desc()).limit(20))
+    async with engine.connect() as conn:
+        for row in await conn.execute(stmt):
+            detail = row.detail if isinstance(row.detail, dict) else {}
+            if "ok" in detail:  # refused attempts carry no result
+                return LastVerify(row.time, bool(detail["ok"]), detail.get("entries"), row.endpoint,
+                                  detail.get("problem"))
+    return None

@@ -51,13 +51,14 @@ def _operator() -> Caller:
 
 
 def _filter(since: str | None, until: str | None, team: str | None, user: str | None, decision: str | None,
-            entity: str | None, target: str | None, rule: str | None, kind: str | None = None) -> Any:
+            entity: str | None, target: str | None, rule: str | None, kind: str | None = None,
+            request_id: str | None = None) -> Any:
     from proxy.audit.query import AuditFilter, parse_when
 
     try:
         return AuditFilter(since=parse_when(since) if since else None, until=parse_when(until) if until else None,
                            team=team, user=user, decision=decision, entity=entity, target=target, rule=rule,
-                           kind=kind)
+                           kind=kind, request_id=request_id)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -71,6 +72,7 @@ ENTITY = typer.Option(None, help="Detected entity type, e.g. EMAIL_ADDRESS.")
 TARGET = typer.Option(None, help="Routed target alias.")
 RULE = typer.Option(None, help="Policy rule (enforced or shadow).")
 KIND = typer.Option(None, help="request, security, admin, reveal, purge, erasure.")
+REQUEST_ID = typer.Option(None, "--request-id", help="The id a client saw in the x-request-id header.")
 
 
 def _line(rec: Any) -> str:
@@ -85,14 +87,14 @@ def _line(rec: Any) -> str:
 @audit_app.command("search")
 def search(since: str = SINCE, until: str = UNTIL, team: str = TEAM, user: str = USER, decision: str = DECISION,
            entity: str = ENTITY, target: str = TARGET, rule: str = RULE, kind: str = KIND,
-           limit: int = typer.Option(50, help="Records per page (max 1000)."),
+           request_id: str = REQUEST_ID, limit: int = typer.Option(50, help="Records per page (max 1000)."),
            before: int = typer.Option(None, help="Page cursor: show records older than this seq."),
            as_json: bool = typer.Option(False, "--json", help="One JSON object per record per line."),
            database_url: str = DB_OPT) -> None:
     """Search records, newest first."""
     from proxy.audit.query import search as do_search
 
-    flt = _filter(since, until, team, user, decision, entity, target, rule, kind)
+    flt = _filter(since, until, team, user, decision, entity, target, rule, kind, request_id)
     page = _run(_settings(database_url), lambda e: do_search(e, flt, limit=limit, before=before))
     for rec in page.records:
         typer.echo(json.dumps(rec.to_json(), sort_keys=True) if as_json else _line(rec))
@@ -101,8 +103,9 @@ def search(since: str = SINCE, until: str = UNTIL, team: str = TEAM, user: str =
 
 
 @audit_app.command("show")
-def show(record_id: str = typer.Argument(..., help="Record id."), database_url: str = DB_OPT) -> None:
-    """Show one record in full (JSON)."""
+def show(record_id: str = typer.Argument(..., help="Record id, or the request id (x-request-id) a client saw."),
+         database_url: str = DB_OPT) -> None:
+    """Show one record in full (JSON), by record id or request id."""
     from proxy.audit.query import get_record
 
     rec = _run(_settings(database_url), lambda e: get_record(e, record_id))
@@ -117,13 +120,13 @@ def export(fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
            out: Path = typer.Option(None, "--out", help="File to write (default: stdout)."),
            since: str = SINCE, until: str = UNTIL, team: str = TEAM, user: str = USER, decision: str = DECISION,
            entity: str = ENTITY, target: str = TARGET, rule: str = RULE, kind: str = KIND,
-           database_url: str = DB_OPT) -> None:
+           request_id: str = REQUEST_ID, database_url: str = DB_OPT) -> None:
     """Export matching records, oldest first."""
     from proxy.audit.export import FORMATS, export_lines
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"use one of {', '.join(FORMATS)}", param_hint="--format")
-    flt = _filter(since, until, team, user, decision, entity, target, rule, kind)
+    flt = _filter(since, until, team, user, decision, entity, target, rule, kind, request_id)
 
     async def go(engine: Any) -> int:
         n = -1 if fmt == "csv" else 0
@@ -143,10 +146,21 @@ def export(fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
 
 @audit_app.command("verify")
 def verify(as_json: bool = typer.Option(False, "--json"), database_url: str = DB_OPT) -> None:
-    """Check the hash chain. Exit 0 when intact, 1 with the first altered/inserted/deleted/reordered entry."""
+    """Check the hash chain. Exit 0 when intact, 1 with the first altered/inserted/deleted/reordered entry.
+    The result (never row content) is appended as an `admin` record: the review page shows the last one."""
+    from proxy.audit.append import append_event, append_transaction
+    from proxy.audit.record import Kind, SecurityEvent
     from proxy.audit.verify import verify as do_verify
+    from proxy.audit.verify import verify_detail
 
-    report = _run(_settings(database_url), do_verify)
+    async def go(engine: Any) -> Any:
+        report = await do_verify(engine)
+        event = SecurityEvent(Kind.ADMIN, "cli:audit verify", caller=_operator(), detail=verify_detail(report))
+        async with append_transaction(engine) as (conn, head):
+            await append_event(conn, head, event)
+        return report
+
+    report = _run(_settings(database_url), go)
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     elif report.ok:
@@ -165,7 +179,7 @@ def stats(since: str = SINCE, until: str = UNTIL, as_json: bool = typer.Option(F
           database_url: str = DB_OPT) -> None:
     """Counts by decision, outcome, entity type and target over a period."""
     from proxy.audit.query import parse_when
-    from proxy.audit.query import stats as do_stats
+    from proxy.audit.stats import stats as do_stats
 
     start, end = (parse_when(since) if since else None), (parse_when(until) if until else None)
     result = _run(_settings(database_url), lambda e: do_stats(e, start, end))

@@ -8,6 +8,7 @@ from proxy.cli import audit as audit_cli
 from proxy.cli import db as db_cli
 from proxy.cli import detect, keys, serve
 from proxy.cli import policy as policy_cli
+from proxy.cli import usage as usage_cli
 
 app = typer.Typer(help="govproxy: a data-governance proxy for company LLM traffic.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -18,6 +19,7 @@ detect.register(app)
 policy_cli.register(app)
 db_cli.register(app)
 audit_cli.register(app)
+usage_cli.register(app)
 
 
 def main() -> None:

@@ -49,10 +49,15 @@ def outcome_for(exc: ProxyError) -> Outcome:
 
 async def run_stages(ctx: RequestContext, svc: Services) -> None:
     """Run every stage in order; a stage stops the request by raising a ProxyError (the caller renders it)."""
+    tracing = getattr(svc, "tracing", None)
     for stage in STAGES:
         t0 = time.perf_counter()
         try:
-            await stage.run(ctx, svc)
+            if tracing is None:
+                await stage.run(ctx, svc)
+            else:
+                with tracing.stage(ctx, stage.name):
+                    await stage.run(ctx, svc)
         finally:
             ms = (time.perf_counter() - t0) * 1000.0
             ctx.timings[stage.name] = round(ms, 3)
@@ -78,11 +83,25 @@ async def finish(ctx: RequestContext, svc: Services) -> None:
         ctx.outcome = Outcome.CLIENT_DISCONNECT
     ctx.timings["total"] = round(ctx.elapsed_ms(), 3)
     status = ctx.error_status or 200
-    svc.metrics.requests.labels(ctx.endpoint.value, ctx.outcome.value,
-                                ctx.target.location.value if ctx.target else "none", str(status)).inc()
-    for finding in ctx.findings:
-        svc.metrics.detections.labels(finding.entity_type).inc()
-    await svc.audit.record_outcome(ctx)
-    log.info("request_done", outcome=ctx.outcome.value, status=status, audit_id=ctx.audit_id,
+    try:
+        svc.metrics.observe_request(ctx)
+    except Exception as exc:  # noqa: BLE001 - metrics must not cost the audit
+        log.warning("metrics_failed", error_class=type(exc).__name__)
+    tracing = getattr(svc, "tracing", None)
+    if tracing is None:
+        await svc.audit.record_outcome(ctx)
+        _done(ctx, status)
+        return
+    with tracing.stage(ctx, "audit"):
+        await svc.audit.record_outcome(ctx)
+    try:
+        tracing.end_request(ctx)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("tracing_failed", error_class=type(exc).__name__)
+    _done(ctx, status)
+
+
+def _done(ctx: RequestContext, status: int) -> None:
+    log.info("request_done", outcome=ctx.outcome.value if ctx.outcome else None, status=status, audit_id=ctx.audit_id,
              target=ctx.target.alias if ctx.target else None, ms=ctx.timings["total"],
              error_class=ctx.error_class)

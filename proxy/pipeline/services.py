@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from proxy.audit.store import AuditWriter
     from proxy.detection.detector import Detector
     from proxy.policy.loader import PolicyHolder
+    from proxy.tracing import Tracing
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Services:
     metrics: Metrics
     redaction_keys: RedactionKeys
     pseudonyms: PseudonymStore
+    tracing: Tracing | None = None  # OpenTelemetry, when GOVPROXY_OTEL_ENDPOINT is set
     # Work that must finish even if the request that started it was cancelled (e.g. the audit of a stream
     # whose client went away); awaited on shutdown.
     background: set[asyncio.Task[Any]] = field(default_factory=set)

@@ -18,9 +18,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from proxy.api.admin_audit import audit_access, authorize, caller_strings, parse_query
-from proxy.audit.query import get_record, search
+from proxy.audit.query import count, get_record, search
+from proxy.audit.verify import last_verify
 from proxy.auth.caller import Caller
 from proxy.errors import AuditUnavailable, BadRequest, Forbidden, ProxyError, RateLimited, Unauthorized
+from proxy.web.review import Site, review_routes
 
 COOKIE = "govproxy_admin"
 _HEADERS = {
@@ -30,7 +32,7 @@ _HEADERS = {
     "x-frame-options": "DENY",
 }
 LOGIN_BODY_LIMIT = 8192  # a key is about 60 characters
-FILTERS = ("since", "until", "team", "user", "decision", "entity", "target", "rule", "kind")
+FILTERS = ("since", "until", "team", "user", "decision", "entity", "target", "rule", "kind", "request_id", "views")
 OUTCOME_TONE = {"allowed": "ok", "redacted": "warn", "blocked": "bad", "rejected_auth": "bad",
                 "audit_unavailable": "bad", "upstream_error": "bad", "no_route": "bad", "error": "bad"}
 
@@ -65,6 +67,7 @@ def web_routes() -> list[BaseRoute]:
     """The review page's routes (mount beside the admin API)."""
     env = Environment(loader=PackageLoader("proxy.web", "templates"), autoescape=select_autoescape(["html"]))
     env.filters["tone"] = lambda outcome: OUTCOME_TONE.get(outcome or "", "neutral")
+    env.filters["thousands"] = lambda n: f"{n:,}"
 
     def render(name: str, status: int = 200, headers: dict[str, str] | None = None, **ctx: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**ctx), status_code=status,
@@ -97,10 +100,14 @@ def web_routes() -> list[BaseRoute]:
         if isinstance(caller, Response):
             return caller
         params = {k: v for k, v in request.query_params.items() if v}
+        engine = request.app.state.services.audit.engine
         try:
             query = parse_query(params)
-            page = await search(request.app.state.services.audit.engine, query.to_filter(), limit=query.limit,
-                                before=query.before)
+            flt = query.to_filter(hide_views=True)
+            page = await search(engine, flt, limit=query.limit, before=query.before, after=query.after)
+            total = await count(engine, flt)
+            first = await count(engine, flt, newer_than=page.records[0].seq) + 1 if page.records else 0
+            verified = await last_verify(engine)
             await audit_access(request, "/admin/", caller=caller,
                                detail={"filters": query.described(request), "returned": len(page.records)})
         except BadRequest as exc:
@@ -108,9 +115,18 @@ def web_routes() -> list[BaseRoute]:
         except AuditUnavailable as exc:
             return refused(exc)
         kept = {k: v for k, v in params.items() if k in FILTERS}
-        older = "?" + urlencode({**kept, "before": page.next_cursor}) if page.next_cursor else None
-        return render("records.html", caller=caller, records=page.records, filters=kept, older=older,
-                      newest="?" + urlencode(kept) if query.before else None)
+        if "limit" in params:
+            kept["limit"] = str(query.limit)
+
+        def link(**cursor: object) -> str:
+            return "?" + urlencode({**kept, **cursor})
+
+        return render("records.html", caller=caller, records=page.records, filters=kept, total=total, first=first,
+                      older=link(before=page.next_cursor) if page.next_cursor else None,
+                      newer=link(after=page.prev_cursor) if page.prev_cursor else None,
+                      newest=link() if page.prev_cursor else None, verified=verified,
+                      export_query=urlencode({k: v for k, v in kept.items() if k != "limit"}),
+                      views_toggle=link(**({"views": ""} if query.views else {"views": "1"})))
 
     async def record(request: Request) -> Response:
         caller = await signed_in(request, "/admin/records/{id}")
@@ -180,6 +196,7 @@ def web_routes() -> list[BaseRoute]:
     return [
         Route("/admin", to_index, methods=["GET"]),
         Route("/admin/", records, methods=["GET"]),
+        *review_routes(Site(render, signed_in, refused, _same_origin, _HEADERS)),
         Route("/admin/records/{record_id}", record, methods=["GET"]),
         Route("/admin/login", login_form, methods=["GET"]),
         Route("/admin/login", login, methods=["POST"]),

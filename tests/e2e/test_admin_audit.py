@@ -249,3 +249,29 @@ def test_reads_are_refused_when_the_access_cannot_be_audited(tmp_path: Path) -> 
         assert "data" not in r.json()
     finally:
         server.stop()
+
+
+def test_request_id_lookup_paging_both_ways_and_count(admin_server: AdminServer) -> None:
+    rid = admin_server.ids[2]
+    request_id = execute(admin_server.db_url, "SELECT request_id FROM audit_records WHERE id = :i", i=rid)[0][0]
+    by_filter = get(admin_server, "/admin/audit", admin_server.auditor_key, request_id=request_id).json()
+    assert [d["id"] for d in by_filter["data"]] == [rid] and by_filter["total"] == 1
+    by_path = get(admin_server, f"/admin/audit/{request_id}", admin_server.auditor_key).json()
+    assert by_path["id"] == rid and by_path["request_id"] == request_id
+
+    pages = []
+    body = get(admin_server, "/admin/audit", admin_server.auditor_key, kind="request", limit=3).json()
+    assert body["total"] == 8 and body["prev_cursor"] is None
+    while True:
+        pages.append([d["id"] for d in body["data"]])
+        if not body["has_more"]:
+            break
+        body = get(admin_server, "/admin/audit", admin_server.auditor_key, kind="request", limit=3,
+                   before=body["next_cursor"]).json()
+    assert [i for p in pages for i in p] == admin_server.ids[::-1] and len(pages) == 3
+    back = []
+    while body["prev_cursor"] is not None:  # from the oldest page back to the newest
+        body = get(admin_server, "/admin/audit", admin_server.auditor_key, kind="request", limit=3,
+                   after=body["prev_cursor"]).json()
+        back.append([d["id"] for d in body["data"]])
+    assert back == pages[-2::-1]

@@ -79,7 +79,7 @@ def test_db_upgrade_current_downgrade(db: tuple[str, dict[str, str]]) -> None:
     _, env = db
     assert cli("db", "upgrade", "0001", env=env).stdout.strip() == "database at revision 0001"
     assert cli("db", "current", env=env).stdout.strip() == "0001"
-    assert cli("db", "upgrade", env=env).stdout.strip() == "database at revision 0002"
+    assert cli("db", "upgrade", env=env).stdout.strip() == "database at revision 0003_audit_request_id"
     assert cli("db", "downgrade", "0001", env=env).stdout.strip() == "database at revision 0001"
     assert cli("db", "downgrade", "base", env=env).stdout.strip() == "database at revision base"
     assert cli("db", "current", env=env).stdout.strip() == "base"
@@ -164,3 +164,34 @@ def test_verify_purge_erase_and_reveal(db: tuple[str, dict[str, str]]) -> None:
     assert bad.stdout.startswith("TAMPERED (altered)") and ids[2] in bad.stdout
     report = json.loads(cli("audit", "verify", "--json", env=env, check=False).stdout)
     assert report["ok"] is False and report["problem"]["record_id"] == ids[2]
+
+
+def test_request_id_lookup_usage_and_recorded_verify(db: tuple[str, dict[str, str]]) -> None:
+    url, env = db
+    cli("db", "upgrade", env=env)
+    ids = seed(url)
+    request_id = execute(url, "SELECT request_id FROM audit_records WHERE id = :i", i=ids[2])[0][0]
+    shown = json.loads(cli("audit", "show", request_id, env=env).stdout)
+    assert shown["id"] == ids[2] and shown["request_id"] == request_id
+    assert [r["id"] for r in search(env, "--request-id", request_id)] == [ids[2]]
+    exported = cli("audit", "export", "--request-id", request_id, env=env).stdout.splitlines()
+    assert [json.loads(x)["id"] for x in exported] == [ids[2]]
+
+    # Usage over 30 days: the three newer requests (the two older than 30 days are out).
+    teams = json.loads(cli("usage", "--since", "30d", "--by", "team", "--json", env=env).stdout)
+    assert {r["key"]: (r["requests"], r["total_tokens"]) for r in teams["rows"]} == {"sales": (2, 17)}
+    everything = json.loads(cli("usage", "--since", "365d", "--by", "model", "--json", env=env).stdout)
+    assert {r["key"]: r["requests"] for r in everything["rows"]} == {"external-chat": 3, "onprem-chat": 1}
+    assert everything["totals"] == {"key": "total", "requests": 4, "prompt_tokens": 36, "completion_tokens": 15,
+                                    "total_tokens": 51}
+    by_location = json.loads(cli("usage", "--since", "365d", "--by", "location", "--json", env=env).stdout)
+    assert {r["key"]: r["requests"] for r in by_location["rows"]} == {"external": 2, "onprem": 1, "none": 1}
+    table = cli("usage", "--since", "365d", "--by", "user", env=env).stdout.splitlines()
+    assert table[0].split()[:2] == ["user", "requests"] and table[1].split()[:2] == ["alice", "2"]
+    assert table[-1].split() == ["total", "4", "36", "15", "51"]
+    assert cli("usage", "--by", "colour", env=env, check=False).returncode == 2
+
+    assert cli("audit", "verify", env=env).returncode == 0
+    verified = [json.loads(x) for x in cli("audit", "search", "--json", "--kind", "admin", env=env).stdout.splitlines()
+                if x]
+    assert verified[0]["endpoint"] == "cli:audit verify" and verified[0]["detail"]["ok"] is True

@@ -56,7 +56,7 @@ def test_upgrade_from_0001_downgrade_and_upgrade_again(empty_url: str) -> None:
             h="0" * 64)
 
     upgrade(empty_url)
-    assert current_heads(empty_url) == {"0002"} and AUDIT_TABLES <= _tables(empty_url)
+    assert current_heads(empty_url) == {"0003_audit_request_id"} and AUDIT_TABLES <= _tables(empty_url)
     assert execute(empty_url, "SELECT id, seq, head_hash FROM audit_chain") == [(1, 0, "0" * 64)]
     assert _write_one(empty_url)
 

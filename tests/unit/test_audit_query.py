@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from proxy.audit.append import audit_engine
 from proxy.audit.export import CSV_COLUMNS, export_lines
-from proxy.audit.query import AuditFilter, search, stats
+from proxy.audit.query import AuditFilter, search
+from proxy.audit.stats import stats
 from proxy.audit.store import AuditWriter
 from proxy.detection.findings import Finding
 from proxy.policy.decision import Action
