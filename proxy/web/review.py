@@ -76,7 +76,7 @@ def review_routes(site: Site) -> list[BaseRoute]:
             query = parse_query({k: v for k, v in request.query_params.items() if v})
             fmt = query.format or "csv"
             await audit_access(request, "/admin/export", caller=caller,
-                               detail={"filters": query.described(), "format": fmt})
+                               detail={"filters": query.described(request), "format": fmt})
         except BadRequest as exc:
             return site.render("error.html", status=400, title="Bad filter", message=exc.message)
         except AuditUnavailable as exc:

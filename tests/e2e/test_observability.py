@@ -24,12 +24,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from proxy.pipeline.stages import STAGES as PIPELINE
 from tests.canaries import CANARIES, leaked
 from tests.conftest import Proxy, Upstreams, start_proxy
 from tests.harness import ThreadedServer, cli, free_port
 
 T = TypeVar("T")
-STAGES = ("identify", "parse", "detect", "decide", "redact", "audit_decision", "route", "restore", "audit")
+# Every stage of the one ordered list, plus the audit stage the runner always ends with.
+STAGES = (*(stage.name for stage in PIPELINE), "audit")
 
 
 @dataclass
