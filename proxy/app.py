@@ -18,7 +18,8 @@ from proxy.api import admin, admin_audit, anthropic, health, openai, openapi
 from proxy.api.middleware import RequestIdMiddleware
 from proxy.audit.store import AuditWriter
 from proxy.auth.keys import KeyStore
-from proxy.auth.ratelimit import RateLimiter
+from proxy.budgets.ledger import Ledger
+from proxy.budgets.loader import BudgetHolder
 from proxy.db import async_engine
 from proxy.detection.detector import Detector
 from proxy.errors import InternalError, NotFound, ProxyError
@@ -30,6 +31,10 @@ from proxy.redaction.keys import RedactionKeys
 from proxy.redaction.pseudonyms import PseudonymStore
 from proxy.routing.upstream import Upstream
 from proxy.settings import Settings
+from proxy.shared.connection import connect
+from proxy.shared.pseudonyms import SharedPseudonymStore, map_key
+from proxy.shared.ratelimit import Limiter
+from proxy.shared.revocation import listen_for_revocations
 from proxy.web.pages import web_routes
 
 log = structlog.get_logger()
@@ -80,7 +85,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                   score_threshold=settings.detection_score_threshold,
                                   cache_size=settings.detection_cache_size,
                                   processes=settings.detection_processes)
+        budgets = BudgetHolder(settings.policies_dir)  # raises if budgets.yaml does not validate: fail closed
         metrics = Metrics()
+        shared = connect(settings, metrics)
+        # Shared maps hold raw values: encrypted under the redaction key, and refused without one (fail closed).
+        secret = settings.redaction_key.get_secret_value() if settings.redaction_key else ""
+        local_maps = PseudonymStore(ttl_s=settings.pseudonym_ttl_s)
+        pseudonyms = SharedPseudonymStore(shared, map_key(secret), ttl_s=settings.pseudonym_ttl_s,
+                                          fallback=local_maps) if shared is not None else local_maps
         audit = await AuditWriter.open(settings)
         audit.on_failure = metrics.audit_write_failures.inc
         services = Services(
@@ -88,20 +100,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
             keys=KeyStore(engine, cache_ttl_s=settings.key_cache_ttl_s),
             upstream=Upstream(timeout_s=settings.upstream_timeout_s, retries=settings.upstream_retries),
             policy=policy, detector=detector, audit=audit,
-            limiter=RateLimiter(settings.rate_limit_per_minute), metrics=metrics,
+            limiter=Limiter(settings.rate_limit_per_minute, shared), metrics=metrics,
             redaction_keys=RedactionKeys.from_settings(settings),
-            pseudonyms=PseudonymStore(),
+            pseudonyms=pseudonyms, budgets=budgets, ledger=Ledger(shared), shared=shared,
         )
-        watcher = asyncio.create_task(watch_policy(services))
+        tasks = [asyncio.create_task(watch_policy(services)),
+                 asyncio.create_task(budgets.watch(settings.policy_reload_interval_s))]
+        if shared is not None:
+            tasks.append(asyncio.create_task(listen_for_revocations(shared, services.keys)))
         app.state.services = services
         app.state.openapi = openapi.document()
         log.info("started", policy_version=policy.version, models=len(policy.snapshot.catalogue.targets),
-                 database=engine.dialect.name)
+                 database=engine.dialect.name, budgets=budgets.version, redis=shared is not None)
         try:
             yield {}
         finally:
-            watcher.cancel()
+            for task in tasks:
+                task.cancel()
             await services.drain()
+            if shared is not None:
+                await shared.close()
             await audit.close()
             detector.close()
             await engine.dispose()

@@ -19,6 +19,7 @@ from proxy.errors import (
     Unauthorized,
     UpstreamError,
 )
+from proxy.pipeline.budget_steps import record_spend
 from proxy.pipeline.services import Services
 from proxy.pipeline.stages import STAGES
 from proxy.request.context import Outcome, RequestContext
@@ -83,6 +84,7 @@ async def finish(ctx: RequestContext, svc: Services) -> None:
     for finding in ctx.findings:
         svc.metrics.detections.labels(finding.entity_type).inc()
     await svc.audit.record_outcome(ctx)
+    await record_spend(ctx, svc)
     log.info("request_done", outcome=ctx.outcome.value, status=status, audit_id=ctx.audit_id,
              target=ctx.target.alias if ctx.target else None, ms=ctx.timings["total"],
              error_class=ctx.error_class)

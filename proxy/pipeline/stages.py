@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from proxy.pipeline.budget_steps import check_budgets
 from proxy.pipeline.services import Services
 from proxy.pipeline.steps import decide, detect, forward, identify, parse, record_decision, redact, restore
 from proxy.request.context import RequestContext
@@ -28,6 +29,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("parse", parse),            # (1) receive: provider body -> NormalizedRequest with every text field
     Stage("detect", detect),          # (3) every text field -> findings (entity types, offsets; never values)
     Stage("decide", decide),          # (4) policy -> Decision: classification, rule, redactions, targets
+    Stage("budget", check_budgets),   # (4b) the budgets of this caller and target location (429 when spent)
     Stage("redact", redact),          # (5) replace what the decision says, in every field (reversibly if asked)
     Stage("audit_decision", record_decision),  # (8a) durable before anything leaves
     Stage("route", forward),          # (6) send to the target, compliant fallbacks only
