@@ -77,6 +77,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
+        # Shared maps hold raw values: encrypted under the redaction key, and refused without one (fail closed).
+        secret = settings.redaction_key.get_secret_value() if settings.redaction_key else ""
+        maps_key = map_key(secret) if settings.redis_url is not None else b""
         _migrate_embedded(settings)
         engine = async_engine(settings.database_url)
         policy = PolicyHolder(settings.policies_dir)  # raises if the policies do not load: fail closed
@@ -88,10 +91,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         budgets = BudgetHolder(settings.policies_dir)  # raises if budgets.yaml does not validate: fail closed
         metrics = Metrics()
         shared = connect(settings, metrics)
-        # Shared maps hold raw values: encrypted under the redaction key, and refused without one (fail closed).
-        secret = settings.redaction_key.get_secret_value() if settings.redaction_key else ""
         local_maps = PseudonymStore(ttl_s=settings.pseudonym_ttl_s)
-        pseudonyms = SharedPseudonymStore(shared, map_key(secret), ttl_s=settings.pseudonym_ttl_s,
+        pseudonyms = SharedPseudonymStore(shared, maps_key, ttl_s=settings.pseudonym_ttl_s,
                                           fallback=local_maps) if shared is not None else local_maps
         audit = await AuditWriter.open(settings)
         audit.on_failure = metrics.audit_write_failures.inc

@@ -96,6 +96,14 @@ def _wait_audit(pg_url: str, n: int) -> int:
     return got
 
 
+def test_redis_without_a_redaction_key_refuses_to_start(tmp_path: Path, upstreams: Upstreams) -> None:
+    policies = write_policies(tmp_path / "policies", catalogue_for(upstreams))
+    env = base_env(GOVPROXY_DATABASE_URL=f"sqlite:///{tmp_path}/g.db", GOVPROXY_POLICIES_DIR=str(policies),
+                   GOVPROXY_REDIS_URL="redis://127.0.0.1:6379/0")
+    with pytest.raises(RuntimeError, match="GOVPROXY_REDACTION_KEY is not"):
+        ProxyProcess(tmp_path, env).start(timeout=120)
+
+
 def test_limits_revocation_conversations_and_budgets_hold_across_replicas(cluster: Cluster,
                                                                           upstreams: Upstreams) -> None:
     lb = cluster.balancer.url
