@@ -58,7 +58,7 @@ if [ -n "$CA_BUNDLE" ]; then
 fi
 
 build_start=$(date +%s)
-"${BUILDAH[@]}" bud --isolation chroot --layers=false \
+"${BUILDAH[@]}" bud --isolation chroot --layers=false --format docker \
   --build-arg PYTHON_IMAGE="$PYTHON_IMAGE" \
   --build-arg VERSION="$(grep -m1 '^version' "$REPO/pyproject.toml" | cut -d'"' -f2)" \
   --build-arg REVISION="$(git -C "$REPO" rev-parse HEAD 2>/dev/null || echo unknown)" \

@@ -63,7 +63,8 @@ def cluster(upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory) -> I
     env = base_env(GOVPROXY_DATABASE_URL=pg_url, GOVPROXY_POLICIES_DIR=str(policies), GOVPROXY_TEST_CWD=str(tmp),
                    GOVPROXY_REDIS_URL=redis_server.url, GOVPROXY_REDIS_PREFIX=f"t{secrets.token_hex(3)}:",
                    GOVPROXY_REDACTION_KEY=REDACTION_KEY, GOVPROXY_RATE_LIMIT_PER_MINUTE="10",
-                   GOVPROXY_KEY_CACHE_TTL_S="600", GOVPROXY_POLICY_RELOAD_INTERVAL_S="0.5")
+                   GOVPROXY_KEY_CACHE_TTL_S="600", GOVPROXY_POLICY_RELOAD_INTERVAL_S="0.5",
+                   GOVPROXY_REDIS_TIMEOUT_S="1")  # this machine runs many things at once
     cli("db", "upgrade", env=env)
     replicas = [ProxyProcess(tmp, env) for _ in range(3)]
     try:
