@@ -52,6 +52,10 @@ def rootfs() -> Iterator[Path]:
         print(f"image built in {time.monotonic() - t0:.0f} s;", build.stdout.strip().splitlines()[-1])
     ctr = _buildah("from", TAG)
     try:
+        # `buildah run` itself (chroot isolation) runs the image's commands as its USER; it has no read-only root
+        # option, hence the mount namespace below for serving.
+        assert _buildah("run", "--isolation", "chroot", ctr, "--", "id", "-u") == "10001"
+        assert "serve" in _buildah("run", "--isolation", "chroot", ctr, "--", "govproxy", "--help")
         yield Path(_buildah("mount", ctr))
     finally:
         _buildah("umount", ctr)
