@@ -2,7 +2,11 @@
 
     python -m bench.load [--clients 200] [--duration 60] [--direct-duration 20] [--database sqlite|postgres]
                          [--workers 2] [--detection-processes 1] [--delay-ms 200] [--jitter-ms 600]
-                         [--chunk-delay-ms 20] [--chunk-size 48]
+                         [--chunk-delay-ms 20] [--chunk-size 48] [--replicas 1] [--redis]
+
+`--replicas N` (N > 1) runs N `govproxy serve` replicas on one PostgreSQL database and a private redis-server
+(GOVPROXY_REDIS_URL: shared rate limits, budgets, revocation and pseudonym maps) behind a round-robin loopback
+balancer (tests/replicas.py); `--redis` gives a single replica the same Redis, for a like-for-like baseline.
 
 A fake upstream runs as its own process (tests/fakes/serve.py: OpenAI and Anthropic APIs) and answers after
 200-800 ms (uniform), streaming its answer in chunks spaced `--chunk-delay-ms` apart. govproxy runs as
@@ -30,6 +34,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +46,7 @@ from bench.common import pct  # also puts the repo on sys.path
 from bench.load_mix import KINDS, Sample, drive
 from tests.audit_db import create_pg_database, drop_pg_database, execute
 from tests.harness import ProxyProcess, base_env, cli, create_key, write_policies
+from tests.replicas import RedisServer, RoundRobinBalancer
 
 LOG_COPY = str(Path(tempfile.gettempdir()) / "govproxy-load-{database}.log")  # the proxy's log, kept
 
@@ -58,6 +64,8 @@ class LoadConfig:
     chunk_delay_ms: float = 20.0
     chunk_size: int = 48
     keep: str | None = None  # SQLite only: copy the audit database and the policies here (for bench/policy_replay)
+    replicas: int = 1
+    redis: bool = False
 
 
 @dataclass
@@ -95,26 +103,54 @@ def catalogue(upstream: str) -> list[dict[str, object]]:
              "location": "external", "clearance": "internal", "capabilities": ["chat"]}]
 
 
+@dataclass
+class Deployment:
+    """The replicas (one or more), the URL clients use (the balancer's, or the one replica's) and the shared env."""
+
+    procs: list[ProxyProcess]
+    url: str
+    env: dict[str, str]
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.proc.pid for p in self.procs if p.proc is not None]
+
+
 @contextmanager
-def govproxy(cfg: LoadConfig, upstream: str) -> Iterator[tuple[ProxyProcess, str]]:
-    """Yields the running proxy and a caller key; the database is fresh and removed afterwards."""
+def govproxy(cfg: LoadConfig, upstream: str) -> Iterator[tuple[Deployment, str]]:
+    """Yields the running proxy (or replicas) and a caller key; the database is fresh and removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="govproxy-load-") as tmp:
         work = Path(tmp)
         db_url = create_pg_database("govproxy_load_") if cfg.database == "postgres" else f"sqlite:///{work}/g.db"
-        proc = None
+        procs: list[ProxyProcess] = []
+        redis_server = RedisServer(work).start() if cfg.redis or cfg.replicas > 1 else None
+        balancer = None
         try:
             policies = write_policies(work / "policies", catalogue(upstream))
+            extra = {"GOVPROXY_REDIS_URL": redis_server.url, "GOVPROXY_REDACTION_KEY": "load-bench-" + "x" * 32} \
+                if redis_server is not None else {}
             env = base_env(GOVPROXY_DATABASE_URL=db_url, GOVPROXY_POLICIES_DIR=str(policies),
                            GOVPROXY_TEST_CWD=str(work), GOVPROXY_LOG_LEVEL="warning",
-                           GOVPROXY_DETECTION_PROCESSES=str(cfg.detection_processes))
+                           GOVPROXY_DETECTION_PROCESSES=str(cfg.detection_processes), **extra)
             cli("db", "upgrade", env=env)
             key = create_key(env, "load", "bench")
-            proc = ProxyProcess(work, env, workers=cfg.workers).start(timeout=180)
-            yield proc, key
+            procs = [ProxyProcess(work, env, workers=cfg.workers) for _ in range(cfg.replicas)]
+            with ThreadPoolExecutor(len(procs)) as pool:  # start together (each loads spaCy and litellm)
+                list(pool.map(lambda p: p.start(timeout=300), procs))
+            url = procs[0].url
+            if len(procs) > 1:
+                balancer = RoundRobinBalancer([p.port for p in procs]).start()
+                url = balancer.url
+            yield Deployment(procs, url, env), key
         finally:
-            if proc is not None:
-                proc.stop()
-                shutil.copy(proc.log_path, LOG_COPY.format(database=cfg.database))
+            if balancer is not None:
+                balancer.stop()
+            for p in procs:
+                p.stop()
+            if procs:
+                shutil.copy(procs[0].log_path, LOG_COPY.format(database=cfg.database))
+            if redis_server is not None:
+                redis_server.stop()
             if cfg.keep and cfg.database == "sqlite":
                 keep = Path(cfg.keep)
                 keep.mkdir(parents=True, exist_ok=True)
@@ -172,7 +208,7 @@ def _upstream_times(upstream: str) -> dict[int, list[float]]:
 
 def run_load(cfg: LoadConfig) -> LoadResult:
     """Direct baseline, then the same mix through govproxy; counts the audit records afterwards."""
-    with fake_upstream(cfg) as upstream, govproxy(cfg, upstream) as (proc, key):
+    with fake_upstream(cfg) as upstream, govproxy(cfg, upstream) as (proc, key):  # proc: the deployment
         db_url = proc.env["GOVPROXY_DATABASE_URL"]
         asyncio.run(drive(upstream, None, cfg.clients, 3.0))  # warm-up, not measured
         _upstream_times(upstream)
@@ -183,11 +219,10 @@ def run_load(cfg: LoadConfig) -> LoadResult:
         asyncio.run(drive(proc.url, key, min(cfg.clients, 20), 3.0))  # warm-up: models, caches, connections
         _upstream_times(upstream)
         before, _ = _audit_counts(db_url)
-        assert proc.proc is not None
-        cpu0, t0 = _cpu_seconds(proc.proc.pid), time.perf_counter()
+        cpu0, t0 = sum(map(_cpu_seconds, proc.pids)), time.perf_counter()
         proxied = asyncio.run(drive(proc.url, key, cfg.clients, cfg.duration_s))
         proxied_s = time.perf_counter() - t0
-        cpu = (_cpu_seconds(proc.proc.pid) - cpu0) / proxied_s
+        cpu = (sum(map(_cpu_seconds, proc.pids)) - cpu0) / proxied_s
         proxied_upstream = _upstream_times(upstream)
         deadline = time.time() + 60  # stream records complete just after their stream ends
         while True:
@@ -231,7 +266,9 @@ def _row(name: str, via: list[Sample], direct: list[Sample], r: LoadResult, firs
 def report(cfg: LoadConfig, r: LoadResult) -> str:
     lines = [f"govproxy load: {cfg.clients} clients, {cfg.duration_s:.0f} s through govproxy "
              f"({cfg.direct_duration_s:.0f} s direct baseline), database {cfg.database}, "
-             f"GOVPROXY_WORKERS={cfg.workers}, GOVPROXY_DETECTION_PROCESSES={cfg.detection_processes}",
+             f"GOVPROXY_WORKERS={cfg.workers}, GOVPROXY_DETECTION_PROCESSES={cfg.detection_processes}, "
+             f"replicas {cfg.replicas}{' (round-robin balancer)' if cfg.replicas > 1 else ''}, "
+             f"redis {'on' if cfg.redis or cfg.replicas > 1 else 'off'}",
              f"fake upstream: {cfg.delay_ms:.0f}-{cfg.delay_ms + cfg.jitter_ms:.0f} ms per answer, streamed "
              f"{cfg.chunk_size} chars per chunk every {cfg.chunk_delay_ms:.0f} ms",
              f"throughput: govproxy {len(r.proxied) / r.proxied_s:.1f} req/s ({len(r.proxied)} in {r.proxied_s:.1f}"
@@ -283,9 +320,13 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=d.chunk_size)
     ap.add_argument("--keep", default=None, help="SQLite: keep the audit database (g.db) and the policies in this "
                     "directory (input for bench/policy_replay.py)")
+    ap.add_argument("--replicas", type=int, default=d.replicas)
+    ap.add_argument("--redis", action="store_true", help="give one replica the shared Redis too")
     a = ap.parse_args()
+    if a.replicas > 1 and a.database != "postgres":
+        ap.error("--replicas > 1 needs --database postgres (replicas share the database)")
     cfg = LoadConfig(a.clients, a.duration, a.direct_duration, a.database, a.workers, a.detection_processes,
-                     a.delay_ms, a.jitter_ms, a.chunk_delay_ms, a.chunk_size, a.keep)
+                     a.delay_ms, a.jitter_ms, a.chunk_delay_ms, a.chunk_size, a.keep, a.replicas, a.redis)
     print(report(cfg, run_load(cfg)))
 
 

@@ -20,7 +20,8 @@ from proxy.api.anthropic import is_anthropic
 from proxy.api.middleware import RequestIdMiddleware
 from proxy.audit.store import AuditWriter
 from proxy.auth.keys import KeyStore
-from proxy.auth.ratelimit import RateLimiter
+from proxy.budgets.ledger import Ledger
+from proxy.budgets.loader import BudgetHolder
 from proxy.db import async_engine
 from proxy.detection.detector import Detector
 from proxy.errors import InternalError, NotFound, ProxyError
@@ -33,6 +34,10 @@ from proxy.redaction.keys import RedactionKeys
 from proxy.redaction.pseudonyms import PseudonymStore
 from proxy.routing.upstream import Upstream
 from proxy.settings import Settings
+from proxy.shared.connection import connect
+from proxy.shared.pseudonyms import SharedPseudonymStore, map_key
+from proxy.shared.ratelimit import Limiter
+from proxy.shared.revocation import listen_for_revocations
 from proxy.tracing import Tracing
 from proxy.web.pages import web_routes
 
@@ -76,6 +81,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
+        # Shared maps hold raw values: encrypted under the redaction key, and refused without one (fail closed).
+        secret = settings.redaction_key.get_secret_value() if settings.redaction_key else ""
+        maps_key = map_key(secret) if settings.redis_url is not None else b""
         _migrate_embedded(settings)
         engine = async_engine(settings.database_url)
         policy = PolicyHolder(settings.policies_dir)  # raises if the policies do not load: fail closed
@@ -89,8 +97,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                   recognizers_version=policy.snapshot.recognizers_version)
         policy.before_swap = lambda snap: detector.use_recognizers(snap.recognizers, snap.recognizers_version)
         log_warnings(policy.snapshot)
+        budgets = BudgetHolder(settings.policies_dir)  # raises if budgets.yaml does not validate: fail closed
         metrics = Metrics(default_language=settings.default_language)
         tracing = Tracing.from_settings(settings)  # None unless GOVPROXY_OTEL_ENDPOINT is set
+        shared = connect(settings, metrics)
+        local_maps = PseudonymStore(ttl_s=settings.pseudonym_ttl_s)
+        pseudonyms = SharedPseudonymStore(shared, maps_key, ttl_s=settings.pseudonym_ttl_s,
+                                          fallback=local_maps) if shared is not None else local_maps
         redaction_keys = RedactionKeys.from_settings(settings)
         audit = await AuditWriter.open(settings, caller_key=redaction_keys.hmac_key)
         audit.on_failure = metrics.audit_write_failures.inc
@@ -99,26 +112,31 @@ def create_app(settings: Settings | None = None) -> Starlette:
             keys=KeyStore(engine, cache_ttl_s=settings.key_cache_ttl_s),
             upstream=Upstream(timeout_s=settings.upstream_timeout_s, retries=settings.upstream_retries),
             policy=policy, detector=detector, audit=audit,
-            limiter=RateLimiter(settings.rate_limit_per_minute), metrics=metrics,
-            redaction_keys=redaction_keys,
-            pseudonyms=PseudonymStore(), tracing=tracing,
+            limiter=Limiter(settings.rate_limit_per_minute, shared), metrics=metrics,
+            redaction_keys=redaction_keys, pseudonyms=pseudonyms, budgets=budgets, ledger=Ledger(shared),
+            shared=shared, tracing=tracing,
         )
-        watcher = asyncio.create_task(watch_policy(services))
+        tasks = [asyncio.create_task(watch_policy(services)),
+                 asyncio.create_task(budgets.watch(settings.policy_reload_interval_s))]
+        if shared is not None:
+            tasks.append(asyncio.create_task(listen_for_revocations(shared, services.keys)))
         # Everything loaded so far (models, name lists, litellm) lives as long as the process: move it out of the
         # collector's reach, so full collections scan only what requests allocate (they took 0.2-0.3 s each).
         gc.collect()
         gc.freeze()
-        gc_pauses = asyncio.create_task(GcPauses().run())
+        tasks.append(asyncio.create_task(GcPauses().run()))
         app.state.services = services
         app.state.openapi = openapi.document()
         log.info("started", policy_version=policy.version, models=len(policy.snapshot.catalogue.targets),
-                 database=engine.dialect.name)
+                 database=engine.dialect.name, budgets=budgets.version, redis=shared is not None)
         try:
             yield {}
         finally:
-            gc_pauses.cancel()
-            watcher.cancel()
+            for task in tasks:
+                task.cancel()
             await services.drain()
+            if shared is not None:
+                await shared.close()
             await audit.close()
             if tracing is not None:
                 tracing.shutdown()

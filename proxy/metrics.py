@@ -78,6 +78,15 @@ class Metrics:
         self.policy_version = Gauge("govproxy_policy_version_info",
                                     "Policy versions seen: 1 = serving now, 0 = replaced", ["version"],
                                     multiprocess_mode="liveall", registry=None)
+        self.redis_up = Gauge("govproxy_redis_up", "1 while the shared Redis answers, 0 while this replica falls back",
+                              multiprocess_mode="liveall", registry=None)
+        self.redis_errors = Counter("govproxy_redis_errors", "Redis calls that failed, by operation", ["operation"],
+                                    registry=None)
+        self.redis_fallbacks = Counter("govproxy_redis_fallbacks",
+                                       "Operations served by the per-replica fallback because Redis was down",
+                                       ["operation"], registry=None)
+        self.budget_rejections = Counter("govproxy_budget_rejections", "Requests refused by a budget", ["budget"],
+                                         registry=None)
         self.audit_write_failures = Counter("govproxy_audit_write_failures", "Audit writes that failed",
                                             registry=None)
         self.target_requests = Counter("govproxy_target_requests", "Requests by routed target, location and outcome",

@@ -27,6 +27,17 @@ class Settings(BaseSettings):
     # How long a verified key is trusted without asking the database again (bounds revocation lag).
     key_cache_ttl_s: float = 5.0
 
+    # Shared state of replicas (rate limits, budgets, key revocation, conversation pseudonym maps). Off by default:
+    # the embedded single node needs nothing. With it, GOVPROXY_REDACTION_KEY is required (the shared maps are
+    # encrypted with a key derived from it). Redis down: requests go on with per-replica fallbacks, /readyz degraded.
+    redis_url: SecretStr | None = None
+    redis_prefix: str = "govproxy:"
+    redis_timeout_s: float = Field(default=0.25, gt=0)
+    # After a Redis failure, how long the replica uses its fallbacks before trying Redis again.
+    redis_retry_after_s: float = Field(default=1.0, ge=0)
+    # How long a conversation's pseudonym map lives (in process and in Redis) after its last use.
+    pseudonym_ttl_s: float = Field(default=3600.0, gt=0)
+
     # Upstream calls.
     upstream_timeout_s: float = 120.0
     upstream_retries: int = 1

@@ -166,7 +166,7 @@ async def limit_rate(request: Request, route: str, caller: Caller) -> None:
     if limiter is None:
         return
     try:
-        limiter.check(caller.key_id)
+        await limiter.check(caller.key_id)
     except RateLimited as exc:
         await audit_access(request, route, caller=caller, detail={"result": "rate_limited"}, error=exc)
         raise

@@ -86,7 +86,8 @@ async def count_tokens(request: Request) -> Response:
             raise NotFound(f"The model '{converted.model}' does not exist or you do not have access to it.",
                            param="model")
         # The counter is CPU work (a tokenizer): off the event loop.
-        counted = await asyncio.to_thread(svc.upstream.count_tokens, target or _any_chat_target(svc), converted.body)
+        counted = await asyncio.to_thread(svc.upstream.input_tokens, target or _any_chat_target(svc),
+                                        converted.body)
     except ProxyError as exc:
         return JSONResponse(exc.anthropic_body(), status_code=exc.status, headers=exc.headers)
     return JSONResponse({"input_tokens": counted})

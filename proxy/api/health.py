@@ -39,9 +39,17 @@ async def readyz(request: Request) -> Response:
                         "last_reload_error": svc.policy.last_error,
                         "recognizers_version": snapshot.recognizers_version,
                         "warnings": [str(w) for w in snapshot.warnings]}
+    checks["budgets"] = {"version": svc.budgets.version, "last_reload_error": svc.budgets.last_error}
     ready = checks["database"] == "ok" and checks["audit"] == "ok" and len(targets) > len(no_key)
-    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                        status_code=200 if ready else 503)
+    # Redis down does not stop traffic (limits, budgets and pseudonym maps fall back per replica): still ready,
+    # but "degraded", so an operator sees that replicas no longer share limits.
+    degraded = False
+    if svc.shared is not None:
+        redis_ok = await svc.shared.ping()
+        checks["redis"] = "ok" if redis_ok else f"unavailable ({svc.shared.last_error}); per-replica fallback"
+        degraded = not redis_ok
+    status = "not ready" if not ready else "degraded" if degraded else "ready"
+    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
 
 def routes() -> list[BaseRoute]:

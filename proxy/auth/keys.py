@@ -120,6 +120,13 @@ class KeyStore:
             self._cache[key_id] = (now + self._ttl, stored, caller)
         return caller
 
+    def forget(self, key_id: str | None = None) -> None:
+        """Drop the cached lookup of `key_id` (a revocation announced by another replica), or all of them."""
+        if key_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(key_id, None)
+
     async def create(self, team: str, user: str, role: Role = Role.CALLER,
                      labels: frozenset[str] = frozenset(), description: str = "") -> IssuedKey:
         issued, row = new_key(team, user, role, labels, description)

@@ -1,7 +1,7 @@
 """Per-key request rate limits (a token bucket per key, in this process).
 
 Each replica enforces the limit on its own: with N replicas behind a load balancer a key gets up to N times the
-limit. That is the documented trade-off for not putting a shared store on the request path.
+limit. This is the fallback when no Redis is configured or it is down; proxy/shared/ratelimit.py shares the buckets.
 """
 
 from __future__ import annotations

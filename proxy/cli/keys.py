@@ -68,11 +68,28 @@ def list_keys(all_keys: bool = typer.Option(False, "--all", help="Include revoke
 @keys_app.command("revoke")
 def revoke(key_id: str = typer.Argument(..., help="The key id (shown by `keys list`)."),
            database_url: str = DB_OPT) -> None:
-    """Revoke a key. Proxies stop accepting it within GOVPROXY_KEY_CACHE_TTL_S seconds."""
+    """Revoke a key. With GOVPROXY_REDIS_URL every replica is told at once; otherwise (or if Redis is down) proxies
+    stop accepting it within GOVPROXY_KEY_CACHE_TTL_S seconds."""
     if not _run(database_url, lambda ks: ks.revoke(key_id)):
         typer.echo(f"No active key with id {key_id}.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Revoked {key_id}.")
+    settings = Settings()
+    if settings.redis_url is not None:
+        from proxy.shared.connection import connect
+        from proxy.shared.revocation import announce_revocation
+
+        async def announce() -> bool:
+            shared = connect(settings, None)
+            assert shared is not None
+            try:
+                return await announce_revocation(shared, key_id)
+            finally:
+                await shared.close()
+
+        if not asyncio.run(announce()):
+            typer.echo(f"Redis did not take the announcement: replicas stop accepting the key within "
+                       f"{settings.key_cache_ttl_s:g} s (GOVPROXY_KEY_CACHE_TTL_S).", err=True)
 
 
 def register(app: typer.Typer) -> None:

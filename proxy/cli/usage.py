@@ -1,11 +1,12 @@
-"""`govproxy usage --since 30d [--by team|user|model|location]`: requests and tokens from the audit log.
-
-Thin over proxy/audit/usage.py (the statistics page shows the same table).
+"""`govproxy usage --since 30d [--by team|user|model|location]`: requests and tokens from the audit log (thin over
+proxy/audit/usage.py; the statistics page shows the same table). `govproxy usage --budgets`: spend against each
+budget of budgets.yaml, from the counters the replicas share (budget_usage.py).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
@@ -16,8 +17,17 @@ def usage(since: str = typer.Option("30d", help="From (a duration ago: 30d, 12h;
           until: str = typer.Option(None, help="Until (ISO time, or a duration ago)."),
           by: str = typer.Option("team", help="team, user, model or location."),
           team: str = typer.Option(None, help="Only this team."),
-          as_json: bool = typer.Option(False, "--json"), database_url: str = DB_OPT) -> None:
-    """Requests and tokens per team, user, model or location, from the audit log."""
+          as_json: bool = typer.Option(False, "--json"), database_url: str = DB_OPT,
+          budgets: bool = typer.Option(False, "--budgets", help="Spend against each budget instead (needs Redis)."),
+          policies_dir: Path = typer.Option(None, "--policies", help="With --budgets: defaults to "
+                                                                      "GOVPROXY_POLICIES_DIR.")) -> None:
+    """Requests and tokens per team, user, model or location, from the audit log; with --budgets, spend against
+    each budget."""
+    if budgets:
+        from proxy.cli.budget_usage import budget_usage
+
+        budget_usage(policies_dir, as_json)
+        return
     from proxy.audit.query import parse_when
     from proxy.audit.usage import GROUPINGS
     from proxy.audit.usage import usage as do_usage

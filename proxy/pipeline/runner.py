@@ -19,6 +19,7 @@ from proxy.errors import (
     Unauthorized,
     UpstreamError,
 )
+from proxy.pipeline.budget_steps import record_spend
 from proxy.pipeline.services import Services
 from proxy.pipeline.stages import STAGES
 from proxy.request.context import Outcome, RequestContext
@@ -90,14 +91,14 @@ async def finish(ctx: RequestContext, svc: Services) -> None:
     tracing = getattr(svc, "tracing", None)
     if tracing is None:
         await svc.audit.record_outcome(ctx)
-        _done(ctx, status)
-        return
-    with tracing.stage(ctx, "audit"):
-        await svc.audit.record_outcome(ctx)
-    try:
-        tracing.end_request(ctx)
-    except Exception as exc:  # noqa: BLE001
-        log.warning("tracing_failed", error_class=type(exc).__name__)
+    else:
+        with tracing.stage(ctx, "audit"):
+            await svc.audit.record_outcome(ctx)
+        try:
+            tracing.end_request(ctx)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("tracing_failed", error_class=type(exc).__name__)
+    await record_spend(ctx, svc)
     _done(ctx, status)
 
 

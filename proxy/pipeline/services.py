@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from proxy.auth.keys import KeyStore
-from proxy.auth.ratelimit import RateLimiter
+from proxy.budgets.ledger import Ledger
+from proxy.budgets.loader import BudgetHolder
 from proxy.metrics import Metrics
 from proxy.redaction.keys import RedactionKeys
-from proxy.redaction.pseudonyms import PseudonymStore
+from proxy.redaction.pseudonyms import ConversationMaps
 from proxy.routing.upstream import Upstream
 from proxy.settings import Settings
+from proxy.shared.connection import SharedRedis
+from proxy.shared.ratelimit import Limiter
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,10 +36,14 @@ class Services:
     policy: PolicyHolder
     detector: Detector
     audit: AuditWriter
-    limiter: RateLimiter
+    limiter: Limiter
     metrics: Metrics
     redaction_keys: RedactionKeys
-    pseudonyms: PseudonymStore
+    pseudonyms: ConversationMaps
+    budgets: BudgetHolder
+    ledger: Ledger
+    # Redis, when GOVPROXY_REDIS_URL is set: what the replicas share (None on a single node).
+    shared: SharedRedis | None = None
     tracing: Tracing | None = None  # OpenTelemetry, when GOVPROXY_OTEL_ENDPOINT is set
     # Work that must finish even if the request that started it was cancelled (e.g. the audit of a stream
     # whose client went away); awaited on shutdown.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from proxy.pipeline.budget_steps import check_budgets
 from proxy.pipeline.services import Services
 from proxy.pipeline.steps import (
     decide,
@@ -40,6 +41,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("detect", detect),          # (3) every text field -> findings (entity types, offsets; never values)
     Stage("recall", recall),          # (3b) values this conversation already knows are sensitive -> findings too
     Stage("decide", decide),          # (4) policy -> Decision: classification, rule, redactions, targets
+    Stage("budget", check_budgets),   # (4b) the budgets of this caller and target location (429 when spent)
     Stage("redact", redact),          # (5) replace what the decision says, in every field (reversibly if asked)
     Stage("storage", govern_storage),  # (5b) no provider-side storage unless the policy allows it
     Stage("audit_decision", record_decision),  # (8a) durable before anything leaves

@@ -49,7 +49,7 @@ async def identify(ctx: RequestContext, svc: Services) -> None:
     structlog.contextvars.bind_contextvars(key_id=ctx.caller.key_id, team=ctx.caller.team)
     if ctx.caller.role is Role.AUDITOR:
         raise Forbidden("This key may read the audit log but not send model traffic.")
-    svc.limiter.check(ctx.caller.key_id)
+    await svc.limiter.check(ctx.caller.key_id)
 
 
 async def parse(ctx: RequestContext, svc: Services) -> None:

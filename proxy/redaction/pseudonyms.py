@@ -42,6 +42,11 @@ the fail-closed choice: a value blocked in one turn is still known when the next
 Raw values exist only in these in-memory maps, for at most the store's TTL (they are needed to restore answers
 and to recall values). They are never logged, never persisted, never written to the audit and never part of the
 map's repr.
+
+Raw values exist only in these in-memory maps, for at most the store's TTL (they are needed to restore answers).
+They are never logged, never persisted and never part of the map's repr. With GOVPROXY_REDIS_URL the maps are
+shared by the replicas (proxy/shared/pseudonyms.py): the map's state sits in Redis, encrypted with a key derived
+from GOVPROXY_REDACTION_KEY, for the same TTL.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from cachetools import TTLCache
 
@@ -183,6 +188,30 @@ class PseudonymMap:
         """Tokens issued plus values remembered: what the store bounds."""
         return len(self._value_of) + len(self._remembered)
 
+    def state(self) -> dict[str, Any]:
+        """Everything the map knows, as plain JSON-able data (raw values included: a shared store must encrypt it).
+        `from_state(m.state())` is a map that issues, restores and reserves exactly as `m` does."""
+        with self._lock:
+            return {"v": 1, "tokens": [[etype, value, token] for (etype, value), token in self._token_of.items()],
+                    "values": dict(self._value_of), "numbers": dict(self._last_number),
+                    "reserved": sorted(self._reserved),
+                    "remembered": {value: dict(types) for value, types in self._remembered.items()}}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> PseudonymMap:
+        """The map `state()` described (see there)."""
+        if state.get("v") != 1:
+            raise ValueError("unknown pseudonym map state version")
+        pmap = cls()
+        pmap._token_of = {(str(etype), str(value)): str(token) for etype, value, token in state["tokens"]}
+        pmap._value_of = {str(k): str(v) for k, v in state["values"].items()}
+        pmap._last_number = {str(k): int(v) for k, v in state["numbers"].items()}
+        pmap._reserved = {str(t) for t in state["reserved"]}
+        pmap._sorted = sorted(pmap._value_of)
+        pmap._remembered = {str(v): {str(t): float(score) for t, score in types.items()}
+                            for v, types in state.get("remembered", {}).items()}
+        return pmap
+
     @property
     def tokens(self) -> frozenset[str]:
         """Every token issued so far (placeholders and encrypt tokens)."""
@@ -224,7 +253,8 @@ def conversation_key(caller_id: str, conversation_id: str | None, opening: str |
 
 
 class ConversationMaps(Protocol):
-    """What the request path needs from a pseudonym store; an in-process one below, a shared one could follow."""
+    """What the request path needs from a pseudonym store: an in-process one below, a Redis-backed one shared by
+    the replicas in proxy/shared/pseudonyms.py."""
 
     async def for_conversation(self, key: str) -> PseudonymMap: ...
 

@@ -64,6 +64,27 @@ class Upstream:
         # wrong inside itself (its own checks of a body, its transformations) in APIConnectionError as well.
         self._wire = (httpx.HTTPError, aiohttp.ClientError, openai.APIError, OSError)
 
+    def input_tokens(self, target: Target, body: dict[str, Any]) -> int:
+        """Input tokens of a chat body (messages and tools) for the target's model, counted here with litellm's
+        token counter (nothing is sent anywhere): what /v1/messages/count_tokens answers."""
+        return int(self._litellm.token_counter(model=target.model, messages=body.get("messages") or [],
+                                               tools=body.get("tools") or None))
+
+    def count_tokens(self, target: Target, body: dict[str, Any], answer: str = "") -> tuple[int, int]:
+        """(prompt, completion) tokens by litellm's counter, for budgets where the upstream reported no usage."""
+        counter = self._litellm.token_counter
+        messages = body.get("messages")
+        try:
+            if isinstance(messages, list):
+                prompt = counter(model=target.model, messages=messages)
+            else:
+                source = body.get("prompt", body.get("input", ""))
+                prompt = counter(model=target.model, text=source if isinstance(source, str) else str(source))
+            completion = counter(model=target.model, text=answer) if answer else 0
+        except Exception:  # noqa: BLE001 - a count we cannot make is zero, never a failed request
+            return 0, 0
+        return int(prompt), int(completion)
+
     def _kwargs(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
         kwargs = {k: v for k, v in body.items() if k not in ("model", "user") and v is not None}
         kwargs["model"] = target.model
@@ -124,12 +145,6 @@ class Upstream:
             raise self._map(target, exc) from None
         finally:
             await _close(source)
-
-    def count_tokens(self, target: Target, body: dict[str, Any]) -> int:
-        """Input tokens of a chat body for the target's model, counted here with litellm's token counter
-        (nothing is sent anywhere)."""
-        return int(self._litellm.token_counter(model=target.model, messages=body.get("messages") or [],
-                                               tools=body.get("tools") or None))
 
     async def completion(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
         kwargs = self._kwargs(target, body)

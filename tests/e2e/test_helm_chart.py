@@ -376,6 +376,18 @@ def test_a_secret_as_plain_value_is_refused(render: Callable[..., list[Manifest]
         render("default", {"config": {"GOVPROXY_DATABASE_URL": "postgresql://u:p@h/db"}})
 
 
+def test_redis_url_comes_from_a_secret_and_needs_the_redaction_key(render: Callable[..., list[Manifest]]) -> None:
+    server = only(render("default"), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert "GOVPROXY_REDIS_URL" not in {e["name"] for e in server["env"]}  # off by default
+    manifests = render("default", {"secrets": {"redisUrl": {"name": "govproxy-redis", "key": "url"}}})
+    server = only(manifests, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in server["env"]}
+    assert env["GOVPROXY_REDIS_URL"]["valueFrom"] == {"secretKeyRef": {"name": "govproxy-redis", "key": "url"}}
+    with pytest.raises(RenderError, match=r"secrets\.redisUrl needs secrets\.redactionKey"):
+        render("default", {"secrets": {"redisUrl": {"name": "govproxy-redis", "key": "url"},
+                                       "redactionKey": {"name": "", "key": "k"}}})
+
+
 # --- migration hook ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("variant", VARIANTS)

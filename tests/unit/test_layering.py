@@ -11,7 +11,7 @@ from pathlib import Path
 
 PROXY = Path(__file__).resolve().parents[2] / "proxy"
 UPPER = ("proxy.api", "proxy.pipeline", "proxy.cli", "proxy.web", "proxy.app")
-LOWER = ("request", "detection", "policy", "redaction", "routing", "response", "audit", "auth")
+LOWER = ("request", "detection", "policy", "redaction", "routing", "response", "audit", "auth", "budgets", "shared")
 
 
 def imports(path: Path) -> set[str]:

@@ -187,7 +187,10 @@ the migration Job ($server false) gets the database URL alone.
       name: {{ $s.databaseUrl.name }}
       key: {{ $s.databaseUrl.key }}
 {{- if $server }}
-{{- range $env, $ref := dict "GOVPROXY_REDACTION_KEY" $s.redactionKey "GOVPROXY_AUDIT_ENCRYPTION_KEY" $s.auditEncryptionKey }}
+{{- if and $s.redisUrl $s.redisUrl.name (not (and $s.redactionKey $s.redactionKey.name)) }}
+{{- fail "secrets.redisUrl needs secrets.redactionKey: shared pseudonym maps are encrypted with a key derived from it" }}
+{{- end }}
+{{- range $env, $ref := dict "GOVPROXY_REDACTION_KEY" $s.redactionKey "GOVPROXY_AUDIT_ENCRYPTION_KEY" $s.auditEncryptionKey "GOVPROXY_REDIS_URL" $s.redisUrl }}
 {{- if and $ref $ref.name }}
 - name: {{ $env }}
   valueFrom:
