@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import regex
 import tldextract
 
+from proxy.detection import url_review
 from proxy.detection.findings import Finding
 from proxy.detection.recognizers import name_lists, places, zip_code
 
@@ -86,7 +87,8 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
       run over a line break are cut there ("Luis Heger" over "+43 …" keeps "Luis Heger");
     - the model's people, places and groups that hold code (brackets, operators, `a.b`, `_`), are a camel-case
       word made of ordinary words (`HeaderTypes`) or sit on an import line;
-    - bare "URLs" that are code or the start of a longer word (`self.path`, `match.group(`, see `_review_bare_url`);
+    - bare "URLs" that are code or the start of a longer word (`self.path`, `match.group(`, see `_review_bare_url`),
+      and URLs that carry no credentials and are no home page (see `url_review`);
     - spaCy DATE_TIMEs that name no calendar day or year: relative phrases ("the weekend", "a year") and bare
       digit groups, which on the dev sets were house numbers, postcodes, phone fragments and ages.
     """
@@ -105,7 +107,7 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
             continue
         if f.entity_type == "URL" and f.recognizer == "UrlRecognizer":
             f = _review_bare_url(f, text)
-            if f is None:
+            if f is None or not url_review.worth_reporting(text[f.start:f.end]):
                 continue
         kept.append(f)
     return kept

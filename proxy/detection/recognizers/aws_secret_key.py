@@ -7,15 +7,17 @@ pattern scores below the threshold and needs context words; the check rejects he
 from __future__ import annotations
 
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec, shannon_entropy
+from proxy.detection.secrets.guards import is_placeholder
 
 _KEY_NAMES = r"(?:aws_?secret_?access_?key|secret_?access_?key|aws_?secret_?key|aws_?secret)"
 _VALUE = r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
 
 
 def validate(value: str) -> Check:
-    """Random base64 mixes cases and digits and is near 5 bits/char; hex hashes are at most 4."""
+    """Random base64 mixes cases and digits and is near 5 bits/char; hex hashes are at most 4. The documented
+    example key (`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`) is no secret."""
     has_mix = any(c.islower() for c in value) and any(c.isupper() for c in value) and any(c.isdigit() for c in value)
-    if not has_mix or shannon_entropy(value) < 4.2:
+    if not has_mix or shannon_entropy(value) < 4.2 or is_placeholder(value):
         return Check.REJECTED
     return Check.UNKNOWN
 
