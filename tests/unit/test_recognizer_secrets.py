@@ -132,8 +132,10 @@ def test_github_checksum_confirms_real_tokens_only() -> None:
 
 
 def test_aws_secret_bare_needs_context() -> None:
-    # A random 40-character base64 string alone scores below the threshold: only AWS words make it a finding.
-    assert [m.score for m in aws_secret_key.SPEC.matches(f"value {AWS_SECRET} end")] == [0.2]
+    # A random 40-character base64 string alone is no AWS key (high_entropy reports it as a random token): AWS words
+    # shortly before it make it one.
+    assert aws_secret_key.SPEC.matches(f"value {AWS_SECRET} end") == []
+    assert [m.score for m in aws_secret_key.SPEC.matches(f"our aws secret is {AWS_SECRET} here")] == [0.6]
 
 
 def test_url_password_reports_only_the_password() -> None:

@@ -109,11 +109,15 @@ class TokenRule:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Catalogue:
     """All rules; `find` runs those whose keywords occur in the text and keeps one match per region."""
 
     rules: tuple[TokenRule, ...]
+
+    @functools.cached_property
+    def keywords(self) -> frozenset[str]:
+        return frozenset(k for r in self.rules for k in r.keywords)
 
     @property
     def entity_types(self) -> tuple[str, ...]:
@@ -121,9 +125,10 @@ class Catalogue:
 
     def find(self, text: str) -> list[TokenMatch]:
         lowered = text.lower()
+        present = {k for k in self.keywords if k in lowered}  # each distinct keyword looked up once
         found: list[tuple[int, TokenMatch]] = []
         for order, rule in enumerate(self.rules):
-            if rule.keywords and not any(k in lowered for k in rule.keywords):
+            if not present.intersection(rule.keywords):
                 continue
             found.extend((order, m) for m in rule.find(text))
         # Longest first, then the earlier (more specific) entry; overlapping later hits are dropped.

@@ -129,12 +129,16 @@ _PROSE = regex.compile(
     rf"|api[ -]key|access[ -]key|zugangsdaten|credentials|pw)\b)(?:(?:[ \t]+|[ \t]*\n[ \t]*)(?i:{_FILLER})\b)*"
     # The value is set off by a separator or white space, never glued to the word ("R4bb1t-Pw@host" is no prose).
     rf"(?:[ \t]*(?:[:=]|->|→|—|–|-(?=[ \t]))[ \t]*(?:\n[ \t]*)?|[ \t]+|[ \t]*\n[ \t]*)")
+_PROSE_HINT = regex.compile(r"passw|kennw|passphrase|passcode|pin|token|secret|api[ -]key|access[ -]key|zugangsdaten"
+                            r"|credentials|pw", regex.IGNORECASE)
 _CREDENTIAL_PAIR = regex.compile(r"[ \t]*(?:/|:|,)[ \t]*")
 
 
 def prose(text: str) -> list[tuple[int, int, str]]:
     """Values after secret words in sentences: "the password is …", "Passwort gesetzt: …", "PIN ist 4711"."""
-    out = []
+    out: list[tuple[int, int, str]] = []
+    if not _PROSE_HINT.search(text):  # the cheap pre-filter: most texts name no secret at all
+        return out
     for m in _PROSE.finditer(text):
         span = read_value(text, m.end())
         if span is None:
