@@ -4,7 +4,8 @@ Technical text is full of URLs and host names (docs links, registries, `deploy.s
 are neither personal nor secret; reporting them made the URL type right about one time in a hundred there. A URL
 is reported when it has user info (`user:pass@`), a query parameter that names a credential (`token=`, `sig=`,
 `key=`, `X-Amz-Signature=` …), or when it is a bare home page (`https://www.jana-krueger.de/`: a registered
-domain, no other sub-domain, no path), which in prose points at a person or a company. The credential inside is
+domain, no other sub-domain, no path; without a scheme not a file name such as `deploy.sh` and not a host of public
+developer infrastructure such as `ghcr.io`), which in prose points at a person or a company. The credential inside is
 reported on its own too, as a secret.
 """
 
@@ -24,6 +25,15 @@ _HOME_PAGE = regex.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://)?(?:www\d?\.)?(?P<ho
 _SCHEME_OR_WWW = regex.compile(r"^(?:https?://|www\d?\.)", regex.IGNORECASE)
 _NOT_A_SITE = regex.compile(r"^(?:localhost|[\d.]+|[\w-]+\.(?:local|internal|lan|svc|cluster\.local|corp|test"
                             r"|example|invalid))$", regex.IGNORECASE)
+# Written without a scheme, `name.sh` or `setup.py` is a file (those suffixes are also country domains), and the
+# hosts of public developer infrastructure are no one's home page.
+_FILE_SUFFIXES = frozenset({"sh", "py", "md", "rs", "pl", "ps", "so", "ml", "cc", "zip", "mov", "ts", "js", "json",
+                            "yml", "yaml", "toml", "cfg", "ini", "txt", "lock", "sum", "mod"})
+_DEVELOPER_HOSTS = frozenset({"github.com", "gitlab.com", "bitbucket.org", "docker.io", "docker.com", "ghcr.io",
+                              "quay.io", "gcr.io", "pypi.org", "npmjs.com", "npmjs.org", "crates.io", "go.dev",
+                              "golang.org", "python.org", "nodejs.org", "amazonaws.com", "googleapis.com",
+                              "azurecr.io", "githubusercontent.com", "readthedocs.io", "stackoverflow.com",
+                              "kubernetes.io", "helm.sh", "maven.org", "nuget.org", "rubygems.org"})
 
 
 _TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
@@ -34,11 +44,16 @@ def carries_credentials(url: str) -> bool:
 
 
 def worth_reporting(url: str) -> bool:
-    """A URL with credentials or tokens in it, or a site's home page written with a scheme or `www.`."""
+    """A URL with credentials or tokens in it, or a site's home page (`https://jana-krueger.de/`, `stern.de`)."""
     if carries_credentials(url):
         return True
     home = _HOME_PAGE.match(url)
-    if not home or not _SCHEME_OR_WWW.match(url) or _NOT_A_SITE.match(home.group("host")):
+    if not home or _NOT_A_SITE.match(home.group("host")):
         return False
     parts = _TLD(home.group("host"))
-    return bool(parts.suffix and parts.domain) and parts.subdomain.lower() in ("", "www")
+    if not (parts.suffix and parts.domain) or parts.subdomain.lower() not in ("", "www"):
+        return False
+    if _SCHEME_OR_WWW.match(url):
+        return True
+    return parts.suffix.lower() not in _FILE_SUFFIXES and f"{parts.domain}.{parts.suffix}".lower() not in \
+        _DEVELOPER_HOSTS

@@ -91,8 +91,11 @@ def test_model_names_holding_code_are_dropped() -> None:
 @pytest.mark.parametrize(("text", "value", "expected"), [
     # URLs are reported when they carry credentials or tokens, or are a site's home page (issue 17: on technical
     # text, host and file names were almost all of the URL findings and almost none was worth reporting).
-    ("visit example.com today", "example.com", None),  # a bare host name
+    ("visit example.com today", "example.com", "example.com"),  # a home page
+    ("read it on stern.de today", "stern.de", "stern.de"),  # a site's home page
+    ("see mycompany.company now", "mycompany.com", "mycompany.company"),  # widened to the whole domain
     ("run deploy.sh now", "deploy.sh", None),  # a file name
+    ("push it to ghcr.io", "ghcr.io", None),  # developer infrastructure
     ("see www.mycompany.company now", "www.mycompany.company", "www.mycompany.company"),
     ("p = self.path", "self.pa", None),  # the start of a longer word, no public suffix
     ("if self.app is None", "self.app", None),  # attribute access on a code receiver
