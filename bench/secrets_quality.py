@@ -185,11 +185,11 @@ def _fmt(value: float | None) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--split", choices=["dev", "heldout", "both"], default="dev")
+    ap.add_argument("--split", choices=["dev", "heldout", "fresh", "both", "all"], default="dev")
     ap.add_argument("--kinds", action="store_true", help="print the per-kind table")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
-    splits = ["dev", "heldout"] if args.split == "both" else [args.split]
+    splits = {"both": ["dev", "heldout"], "all": ["dev", "heldout", "fresh"]}.get(args.split, [args.split])
     report = {s: run(s, args.kinds) for s in splits}
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
