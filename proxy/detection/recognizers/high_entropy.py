@@ -21,7 +21,8 @@ from proxy.detection.recognizers.base import RecognizerSpec, SpanMatch, shannon_
 from proxy.detection.secrets.guards import is_lookalike, is_placeholder, public_blocks
 
 MIN_LENGTH = 20
-_RUN = regex.compile(r"(?<![A-Za-z0-9+/=_\-.@])[A-Za-z0-9+/_\-]{20,1000}={0,2}(?![A-Za-z0-9+/=_\-@])")
+# A run starts with a letter or digit: `//Qm…` after `ipfs:` is a URL's, not a token's start.
+_RUN = regex.compile(r"(?<![A-Za-z0-9+/=_\-.@])[A-Za-z0-9][A-Za-z0-9+/_\-]{19,999}={0,2}(?![A-Za-z0-9+/=_\-@])")
 _LETTERS = regex.compile(r"[A-Z]?[a-z]{3,}|[A-Z]{3,}(?![a-z])")
 
 
@@ -45,11 +46,16 @@ _HEX_PIECE = regex.compile(r"[0-9a-fA-F]+")
 
 
 def _composed(value: str) -> bool:
-    """Made of pieces none of which is random on its own: hex ids, numbers and words joined by `-`, `_`, `.`
-    (`i-0abc…`, `cf-ray` values like `8d2f…-FRA`, `Root=1-6789…-abc…`)."""
+    """Made of pieces none of which is random on its own: hex ids, numbers and words joined by `-`, `_`, `/`
+    (`i-0abc…`, `cf-ray` values like `8d2f…-FRA`, `<uuid>/resourceGroups/rg-prod`), or a path of words with one
+    short hash in it."""
     pieces = [p for p in _PIECES.split(value.rstrip("=")) if p]
-    return len(pieces) > 1 and all(_HEX_PIECE.fullmatch(p) or p.isdigit()
-                                   or (p.isalpha() and (p.islower() or p.isupper() or p.istitle())) for p in pieces)
+    if len(pieces) < 2:
+        return False
+    if all(_HEX_PIECE.fullmatch(p) or p.isdigit() or p.isalpha() for p in pieces):
+        return True
+    # A path with a content hash (`dist/assets/index-Q9HMhvX2`): mostly alphabetic pieces of four letters or more.
+    return sum(len(p) for p in pieces if len(p) >= 4 and p.isalpha()) * 2 >= len(value)
 
 
 def random_enough(value: str) -> bool:

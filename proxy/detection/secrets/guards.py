@@ -47,8 +47,9 @@ _BEFORE_LOOKALIKE = regex.compile(
 # prefix are longer and are the catalogue's business.
 _PUBLIC_ID = regex.compile(r"[13][1-9A-HJ-NP-Za-km-z]{25,34}|Qm[1-9A-HJ-NP-Za-km-z]{44}|baf[a-z2-7]{50,}"
                            r"|[a-z]{2,6}_[A-Za-z0-9]{10,28}")
-_IMAGE_OR_PUBLIC = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR", "PHN2Zy", "AAAAB3NzaC1", "AAAAC3NzaC1", "AAAAE2VjZHNh",
-                    "LS0tLS1CRUdJTiBDRVJU", "LS0tLS1CRUdJTiBQVUJMSUMg", "MII")
+_IMAGE_OR_PUBLIC = ("iVBORw0KGg", "/9j/", "9j/4", "R0lGOD", "UklGR", "PHN2Zy", "AAAAB3NzaC1", "AAAAC3NzaC1",
+                    "AAAAE2VjZHNh", "LS0tLS1CRUdJTiBDRVJU", "LS0tLS1CRUdJTiBQVUJMSUMg", "MII")
+_HASH_PREFIX = regex.compile(r"(?:sha(?:1|224|256|384|512)|md5)[-:~=]", regex.IGNORECASE)  # sha512-… (yarn.lock)
 _CERT_BLOCK = regex.compile(r"-----BEGIN (?:CERTIFICATE|PUBLIC KEY|RSA PUBLIC KEY|PGP PUBLIC KEY BLOCK|CERTIFICATE "
                             r"REQUEST|X509 CRL)-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", regex.DOTALL)
 
@@ -66,7 +67,7 @@ def is_lookalike(value: str, text: str, start: int) -> bool:
     or a value inside a URL's path."""
     if _UUID.fullmatch(value) or _HEX.fullmatch(value) or _VERSION.fullmatch(value):
         return True
-    if value.startswith(_IMAGE_OR_PUBLIC) or _PUBLIC_ID.fullmatch(value):
+    if value.startswith(_IMAGE_OR_PUBLIC) or _PUBLIC_ID.fullmatch(value) or _HASH_PREFIX.match(value):
         return True
     before = text[max(0, start - 40):start]
     if _BEFORE_LOOKALIKE.search(before):
