@@ -9,7 +9,6 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import regex
-import tldextract
 
 from proxy.detection import url_review
 from proxy.detection.findings import Finding
@@ -60,7 +59,7 @@ _IMPORT_LINE = regex.compile(r"[ \t]*(?:from[ ]+[\w.]+[ ]+import[ ]+[\w., ()*]+"
 # whole dotted token is a domain under a public suffix (the bundled list; nothing is fetched), widened to that token
 # (`mycompany.company`, not `mycompany.com`); attribute access on a code receiver or followed by a call or index
 # is not a URL.
-_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+_TLD = url_review.TLD  # one suffix trie per process, shared with url_review
 _TOKEN_TAIL = regex.compile(r"[\w-]*(?:\.[\w-]+)*")
 _CODE_RECEIVERS = frozenset({"self", "cls", "this", "super", "os", "sys", "re", "np", "pd", "json", "math"})
 

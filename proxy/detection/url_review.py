@@ -36,7 +36,8 @@ _DEVELOPER_HOSTS = frozenset({"github.com", "gitlab.com", "bitbucket.org", "dock
                               "kubernetes.io", "helm.sh", "maven.org", "nuget.org", "rubygems.org"})
 
 
-_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+# The bundled public suffix list (nothing is fetched); built on first use, shared with resolve.py.
+TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 def carries_credentials(url: str) -> bool:
@@ -50,7 +51,7 @@ def worth_reporting(url: str) -> bool:
     home = _HOME_PAGE.match(url)
     if not home or _NOT_A_SITE.match(home.group("host")):
         return False
-    parts = _TLD(home.group("host"))
+    parts = TLD(home.group("host"))
     if not (parts.suffix and parts.domain) or parts.subdomain.lower() not in ("", "www"):
         return False
     if _SCHEME_OR_WWW.match(url):
