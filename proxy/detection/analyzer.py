@@ -208,20 +208,27 @@ class _FinderRecognizer(EntityRecognizer):
     """A Presidio recognizer driven by a `RecognizerSpec` whose matches come from its `finder` function."""
 
     def __init__(self, spec: RecognizerSpec, language: str) -> None:
-        super().__init__(supported_entities=[spec.entity_type], name=spec.name, supported_language=language,
-                         context=list(spec.context) or None)
+        super().__init__(supported_entities=[spec.entity_type, *spec.also_reports], name=spec.name,
+                         supported_language=language, context=list(spec.context) or None)
         self._spec = spec
 
     def load(self) -> None:
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
-        if self._spec.entity_type not in entities:
+        if self._spec.finder is None or not set(self.supported_entities) & set(entities):
             return []
-        meta = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
-        return [RecognizerResult(self._spec.entity_type, m.start, m.end, m.score, recognition_metadata=dict(meta),
-                                 analysis_explanation=AnalysisExplanation(self.name, m.score, pattern_name=m.pattern))
-                for m in self._spec.finder(text)] if self._spec.finder else []
+        results = []
+        for m in self._spec.finder(text):
+            entity = m.entity_type or self._spec.entity_type
+            if entity not in entities:
+                continue
+            name = f"{self.name}:{m.pattern}" if self._spec.name_by_pattern else self.name
+            meta = {RecognizerResult.RECOGNIZER_NAME_KEY: name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
+            results.append(RecognizerResult(entity, m.start, m.end, m.score, recognition_metadata=meta,
+                                            analysis_explanation=AnalysisExplanation(name, m.score,
+                                                                                     pattern_name=m.pattern)))
+        return results
 
 
 class _FastContextEnhancer(LemmaContextAwareEnhancer):

@@ -9,8 +9,8 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import regex
-import tldextract
 
+from proxy.detection import url_review
 from proxy.detection.findings import Finding
 from proxy.detection.recognizers import name_lists, places, zip_code
 
@@ -59,7 +59,7 @@ _IMPORT_LINE = regex.compile(r"[ \t]*(?:from[ ]+[\w.]+[ ]+import[ ]+[\w., ()*]+"
 # whole dotted token is a domain under a public suffix (the bundled list; nothing is fetched), widened to that token
 # (`mycompany.company`, not `mycompany.com`); attribute access on a code receiver or followed by a call or index
 # is not a URL.
-_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+_TLD = url_review.TLD  # one suffix trie per process, shared with url_review
 _TOKEN_TAIL = regex.compile(r"[\w-]*(?:\.[\w-]+)*")
 _CODE_RECEIVERS = frozenset({"self", "cls", "this", "super", "os", "sys", "re", "np", "pd", "json", "math"})
 
@@ -86,7 +86,8 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
       run over a line break are cut there ("Luis Heger" over "+43 …" keeps "Luis Heger");
     - the model's people, places and groups that hold code (brackets, operators, `a.b`, `_`), are a camel-case
       word made of ordinary words (`HeaderTypes`) or sit on an import line;
-    - bare "URLs" that are code or the start of a longer word (`self.path`, `match.group(`, see `_review_bare_url`);
+    - bare "URLs" that are code or the start of a longer word (`self.path`, `match.group(`, see `_review_bare_url`),
+      and URLs that carry no credentials and are no home page (see `url_review`);
     - spaCy DATE_TIMEs that name no calendar day or year: relative phrases ("the weekend", "a year") and bare
       digit groups, which on the dev sets were house numbers, postcodes, phone fragments and ages.
     """
@@ -105,7 +106,7 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
             continue
         if f.entity_type == "URL" and f.recognizer == "UrlRecognizer":
             f = _review_bare_url(f, text)
-            if f is None:
+            if f is None or not url_review.worth_reporting(text[f.start:f.end]):
                 continue
         kept.append(f)
     return kept

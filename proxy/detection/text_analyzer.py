@@ -28,6 +28,7 @@ from proxy.detection.resolve import (
     review_model_names,
     streets_named_after_people,
 )
+from proxy.detection.secret_spans import SECRET_TYPES, secrets_first
 
 # Languages with an NER model installed. German has none on PyPI: German text gets pattern recognizers only.
 NER_LANGUAGES = ("en",)
@@ -89,11 +90,16 @@ class TextAnalyzer:
         found = self._detect(folded.text, lang)
         hidden = decoded_view(folded.text)
         if hidden is not None:
-            # What a hidden run spells wins over what its encoded form looked like (base64 read as a name).
+            # What a hidden run spells wins over what its encoded form looked like (base64 read as a name), except
+            # over a secret: a Kubernetes Secret's base64 value stays a secret whatever it decodes to.
             inside = [self._to_original(f, hidden.view) for f in self._detect(hidden.view.text, lang)
                       if hidden.touches_decoded(f.start, f.end)]
-            outside = [f for f in found if not any(f.start < g.end and g.start < f.end for g in inside)]
-            found = resolve_overlaps(inside + outside, folded.text)
+            kept = [f for f in found if f.entity_type in SECRET_TYPES]
+            inside = [g for g in inside if g.entity_type in SECRET_TYPES
+                      or not any(f.start < g.end and g.start < f.end for f in kept)]
+            outside = [f for f in found if f.entity_type in SECRET_TYPES
+                       or not any(f.start < g.end and g.start < f.end for g in inside)]
+            found = resolve_overlaps(secrets_first(inside + outside), folded.text)
         return tuple(self._to_original(f, folded) for f in found)
 
     def _detect(self, text: str, language: str) -> list[Finding]:
@@ -105,7 +111,7 @@ class TextAnalyzer:
         kept = phones_after_names(postcodes_after_places(kept, text), text)
         kept = [f for f in kept if f.entity_type not in self.disabled_entities]
         kept = drop_allowed(kept, allow_list_regions(text, self.allow_list))
-        return resolve_overlaps(kept, text)
+        return resolve_overlaps(secrets_first(kept), text)
 
     @staticmethod
     def _to_original(f: Finding, folded: NormalisedText) -> Finding:

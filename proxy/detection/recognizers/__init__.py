@@ -1,12 +1,11 @@
-"""Our recognizers, one per module, each exposing `SPEC` (a `RecognizerSpec`); `builtin_specs()` lists them all."""
+"""Our recognizers, one per module, each exposing `SPEC` (a `RecognizerSpec`), plus the provider token catalogue
+(declared data, one recognizer); `builtin_specs()` lists them all."""
 
 from __future__ import annotations
 
 from proxy.detection.recognizers import (
     address_block,
     age,
-    anthropic_key,
-    aws_access_key,
     aws_secret_key,
     card_context,
     de_iban,
@@ -17,28 +16,23 @@ from proxy.detection.recognizers import (
     de_tax_id,
     first_names,
     generic_secret,
-    github_token,
-    gitlab_token,
-    google_api_key,
+    high_entropy,
     jwt,
     name_fields,
     obfuscated_email,
-    openai_key,
     person_cue,
     phone_context,
     place_cue,
     places,
     private_key,
-    slack_token,
+    provider_tokens,
     street_address,
-    stripe_key,
     url_password,
     zip_code,
 )
 from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 
-_MODULES = (openai_key, anthropic_key, aws_access_key, aws_secret_key, github_token, gitlab_token, slack_token,
-            stripe_key, google_api_key, private_key, jwt, url_password, generic_secret,
+_MODULES = (aws_secret_key, private_key, jwt, url_password, generic_secret, high_entropy,
             de_tax_id, de_social_security, de_id_card, de_phone, de_iban, de_postcode_city,
             phone_context, card_context, zip_code, person_cue, name_fields, street_address, address_block, places,
             place_cue, first_names, age, obfuscated_email)
@@ -46,8 +40,8 @@ _MODULES = (openai_key, anthropic_key, aws_access_key, aws_secret_key, github_to
 
 def builtin_specs() -> tuple[RecognizerSpec, ...]:
     """Every built-in recognizer of ours (Presidio's own are added in `detection/analyzer.py`)."""
-    return (*(m.SPEC for m in _MODULES), de_phone.NATIONAL_SPEC, first_names.LOWERCASE_SPEC, first_names.GERMAN_SPEC,
-            place_cue.LOWER_SPEC, places.GERMAN_SPEC,
+    return (provider_tokens.spec(), *(m.SPEC for m in _MODULES), de_phone.NATIONAL_SPEC, first_names.LOWERCASE_SPEC,
+            first_names.GERMAN_SPEC, place_cue.LOWER_SPEC, places.GERMAN_SPEC,
             street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, street_address.POSTCODE_TOWN_SPEC,
             street_address.TOWN_POSTCODE_SPEC, address_block.CONTINENTAL_SPEC,
             address_block.INDIAN_SPEC)

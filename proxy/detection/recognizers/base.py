@@ -7,21 +7,15 @@ tested and reviewed as plain data.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 
 import regex
 
+from proxy.detection.checks import Check, char_classes, shannon_entropy
 
-class Check(Enum):
-    """The verdict of a recognizer's `validate` on one regex match."""
-
-    CONFIRMED = "confirmed"  # a checksum or structure check passed: the score becomes `confirmed_score`
-    REJECTED = "rejected"  # the match is not this identifier: dropped
-    UNKNOWN = "unknown"  # nothing to check (or inconclusive): the pattern's own score stands
+__all__ = ["Check", "PatternSpec", "RecognizerSpec", "SpanMatch", "char_classes", "shannon_entropy",
+           "strip_separators"]
 
 
 Validator = Callable[[str], Check]
@@ -58,6 +52,10 @@ class RecognizerSpec:
     validate: Validator | None = None
     confirmed_score: float = 1.0
     finder: Finder | None = None
+    # More entity types a finder may report (a match names its own in `SpanMatch.entity_type`).
+    also_reports: tuple[str, ...] = ()
+    # Findings name the pattern too (`SecretCatalogue:github-pat`), so a finding says which rule made it.
+    name_by_pattern: bool = False
 
     def __post_init__(self) -> None:
         if not self.patterns and not self.deny_list and not self.finder:
@@ -98,21 +96,7 @@ class SpanMatch:
     end: int
     score: float
     pattern: str
-
-
-def shannon_entropy(value: str) -> float:
-    """Bits per character of `value`'s own character distribution (0 for an empty string)."""
-    if not value:
-        return 0.0
-    counts = Counter(value)
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-def char_classes(value: str) -> int:
-    """How many of lower-case, upper-case, digit and other (symbol) character classes `value` uses."""
-    return (any(c.islower() for c in value) + any(c.isupper() for c in value) + any(c.isdigit() for c in value)
-            + any(not c.isalnum() for c in value))
+    entity_type: str | None = None  # None: the recognizer's own `entity_type`
 
 
 def strip_separators(value: str, separators: str = " -./") -> str:
