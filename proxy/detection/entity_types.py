@@ -25,7 +25,8 @@ def builtin_types() -> frozenset[str]:
     from proxy.detection.recognizers import builtin_specs
     from proxy.detection.unscannable import ENTITY_TYPES
 
-    return PRESIDIO_TYPES | {s.entity_type for s in builtin_specs()} | frozenset(ENTITY_TYPES.values())
+    reported = {t for s in builtin_specs() for t in (s.entity_type, *s.also_reports)}
+    return PRESIDIO_TYPES | reported | frozenset(ENTITY_TYPES.values())
 
 
 def known_types(custom: Iterable[str] = ()) -> frozenset[str]:
