@@ -9,6 +9,7 @@ from proxy.detection.recognizers import (
     aws_access_key,
     aws_secret_key,
     card_context,
+    date_of_birth,
     de_iban,
     de_id_card,
     de_phone,
@@ -21,7 +22,10 @@ from proxy.detection.recognizers import (
     gitlab_token,
     google_api_key,
     jwt,
+    labelled_names,
+    letter_names,
     name_fields,
+    name_tables,
     obfuscated_email,
     openai_key,
     person_cue,
@@ -30,6 +34,7 @@ from proxy.detection.recognizers import (
     places,
     private_key,
     slack_token,
+    speaker_labels,
     street_address,
     stripe_key,
     url_password,
@@ -41,7 +46,8 @@ _MODULES = (openai_key, anthropic_key, aws_access_key, aws_secret_key, github_to
             stripe_key, google_api_key, private_key, jwt, url_password, generic_secret,
             de_tax_id, de_social_security, de_id_card, de_phone, de_iban, de_postcode_city,
             phone_context, card_context, zip_code, person_cue, name_fields, street_address, address_block, places,
-            place_cue, first_names, age, obfuscated_email)
+            place_cue, first_names, age, obfuscated_email, date_of_birth, name_tables, speaker_labels,
+            letter_names, labelled_names)
 
 
 def builtin_specs() -> tuple[RecognizerSpec, ...]:
@@ -50,7 +56,7 @@ def builtin_specs() -> tuple[RecognizerSpec, ...]:
             place_cue.LOWER_SPEC, places.GERMAN_SPEC,
             street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, street_address.POSTCODE_TOWN_SPEC,
             street_address.TOWN_POSTCODE_SPEC, address_block.CONTINENTAL_SPEC,
-            address_block.INDIAN_SPEC)
+            address_block.INDIAN_SPEC, name_tables.DOB_SPEC)
 
 
 __all__ = ["Check", "PatternSpec", "RecognizerSpec", "builtin_specs"]
