@@ -21,6 +21,7 @@ from proxy.auth.keys import KeyStore
 from proxy.auth.ratelimit import RateLimiter
 from proxy.db import async_engine
 from proxy.detection.detector import Detector
+from proxy.detection.remote import build_remote_ner
 from proxy.errors import InternalError, NotFound, ProxyError
 from proxy.logging import configure_logging
 from proxy.metrics import Metrics
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                   score_threshold=settings.detection_score_threshold,
                                   cache_size=settings.detection_cache_size,
                                   processes=settings.detection_processes)
+        remote_ner = build_remote_ner(settings)
         metrics = Metrics()
         audit = await AuditWriter.open(settings)
         audit.on_failure = metrics.audit_write_failures.inc
@@ -90,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             policy=policy, detector=detector, audit=audit,
             limiter=RateLimiter(settings.rate_limit_per_minute), metrics=metrics,
             redaction_keys=RedactionKeys.from_settings(settings),
-            pseudonyms=PseudonymStore(),
+            pseudonyms=PseudonymStore(), remote_ner=remote_ner,
         )
         watcher = asyncio.create_task(watch_policy(services))
         app.state.services = services
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.drain()
             await audit.close()
             detector.close()
+            if remote_ner is not None:
+                await remote_ner.close()
             await engine.dispose()
             log.info("stopped")
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from proxy.audit.store import AuditWriter
     from proxy.detection.detector import Detector
+    from proxy.detection.remote import RemoteNer
     from proxy.policy.loader import PolicyHolder
 
 
@@ -36,6 +37,7 @@ class Services:
     metrics: Metrics
     redaction_keys: RedactionKeys
     pseudonyms: PseudonymStore
+    remote_ner: RemoteNer | None = None  # GOVPROXY_REMOTE_NER_URL: a second, remote detector (fails closed)
     # Work that must finish even if the request that started it was cancelled (e.g. the audit of a stream
     # whose client went away); awaited on shutdown.
     background: set[asyncio.Task[Any]] = field(default_factory=set)

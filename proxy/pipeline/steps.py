@@ -71,6 +71,8 @@ async def detect(ctx: RequestContext, svc: Services) -> None:
         raise PayloadTooLarge(f"the request carries {total} characters of text to scan; the limit is {limit} "
                               "(GOVPROXY_MAX_TEXT_CHARS)", code="text_too_long")
     ctx.findings = await svc.detector.detect(texts) if texts else []
+    if texts and svc.remote_ner is not None:  # merged in; raises (fail closed) when the service does not answer
+        ctx.findings = await svc.remote_ner.merge(texts, ctx.findings)
 
 
 async def decide(ctx: RequestContext, svc: Services) -> None:
