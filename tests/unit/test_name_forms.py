@@ -133,3 +133,14 @@ def test_steuer_id_in_every_grouping(value: str) -> None:
 def test_steuer_id_lookalikes_are_rejected(value: str) -> None:
     text = f"Nummer {value} bitte."
     assert not [m for m in de_tax_id.SPEC.matches(text) if m.score >= 0.85 and text[m.start:m.end] == value]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("09:00 Begrüßung: Vorstellung\n10:30 Kaffeepause: Foyer\n", []),
+    ("Liebe Grüße\nAnna\n", ["Anna"]),  # a closing formula, not a greeting of "Grüße"
+    ("Mit freundlichen Grüßen\n\nMusterfirma GmbH\n", []),
+    ("Lieber Kunde,\nHallo Welt!\n", []),
+])
+def test_places_that_hold_no_name(text: str, names: list[str]) -> None:
+    found = [text[m.start:m.end] for spec in (speaker_labels.SPEC, letter_names.SPEC) for m in spec.matches(text)]
+    assert found == names

@@ -12,7 +12,7 @@ from __future__ import annotations
 import regex
 
 from proxy.detection.recognizers.base import RecognizerSpec, SpanMatch
-from proxy.detection.recognizers.name_parts import FULL_NAME, PARTICLES_BEFORE
+from proxy.detection.recognizers.name_parts import COMPANY, FULL_NAME, PARTICLES_BEFORE
 
 _LABELS = (r"teilnehmer(?:innen)?|teilnehmende|anwesend(?:e)?|abwesend|entschuldigt|gäste|verteiler|moderation"
            r"|protokoll(?:führung)?|protokollant(?:in)?|kunde|kundin|mitarbeiter(?:in)?|bearbeiter(?:in)?"
@@ -39,7 +39,7 @@ def find_names(text: str) -> list[SpanMatch]:
         value = line.group("list")
         for m in _ITEMS.finditer(value):
             name = m.group("name")
-            if name.split(" ")[0] in _NOT_NAMES:
+            if name.split(" ")[0] in _NOT_NAMES or COMPANY.search(name):
                 continue
             found.append(SpanMatch(line.start("list") + m.start("name"), line.start("list") + m.end("name"),
                                    SCORE, "labelled list of names"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import regex
 
 from proxy.detection.recognizers.base import RecognizerSpec, SpanMatch
-from proxy.detection.recognizers.name_parts import FULL_NAME, PARTICLES_BEFORE
+from proxy.detection.recognizers.name_parts import COMPANY, FULL_NAME, PARTICLES_BEFORE
 
 _NAME = rf"(?P<name>{PARTICLES_BEFORE}?{FULL_NAME})"
 _GREETING = regex.compile(
@@ -31,12 +31,14 @@ _INLINE = regex.compile(rf"(?<![\w])(?:LG|VG|Gruß|Grüße|(?i:i\.[ ]?a\.|i\.[ ]
 _NOT_NAMES = frozenset("""Team Zusammen Kollegen Kolleginnen Leute Alle All Everyone Everybody There Folks Guys Welt
 World Frau Herr Herrn Mr Mrs Ms Dr Prof Sir Madam Damen Herren Aus Von Nach Ihr Ihre Dein Deine Euer Eure Und Sehr
 Geehrte Geehrter Vielen Danke Dank Thanks Thank The Your Yours Support Vertrieb Service Kundenservice Personal
-Personalabteilung Buchhaltung Einkauf Marketing Geschäftsführung Management Hr It Sales Ops""".split())
+Personalabteilung Buchhaltung Einkauf Marketing Geschäftsführung Management Hr It Sales Ops Grüße Gruß Kunde Kundin
+Kunden Kollege Kollegin Mitarbeitende Mitglieder Freunde Customer Customers Colleagues Friends Sir Madam Hello
+Morning Afternoon Evening Abend Morgen Tag""".split())
 SCORE = 0.55
 
 
 def _keep(value: str) -> bool:
-    return not any(w.strip(",.") in _NOT_NAMES for w in value.split(" ")[:1])
+    return value.split(" ")[0].strip(",.") not in _NOT_NAMES and not COMPANY.search(value)
 
 
 def find_names(text: str) -> list[SpanMatch]:

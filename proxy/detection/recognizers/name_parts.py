@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import regex
+
 from proxy.detection.recognizers.name_lists import FIRST_NAMES, LAST_NAMES, is_first_name
 
 # Longest first, so "von der" wins over "von". Lower case only (a capitalised "Von" starts a sentence: "Von Berlin
@@ -32,6 +34,11 @@ PARTICLES_BEFORE = rf"(?:{NAME_PARTICLE}[ ])"
 # A person's name as people write it: words, particles between them, a nickname in quotes after the first name.
 NICKNAME = r"[\"„“”'‘‚»«]\p{Lu}[\p{L}'’-]*[\"“”'’‘»«]"
 FULL_NAME = rf"{NAME_WORD}(?:[ ]{NICKNAME})?(?:[ ]{PARTICLES_BEFORE}?{NAME_WORD}){{0,3}}"
+
+
+# A legal form or a team word makes a run of capitalised words a company or a group, not a person.
+COMPANY = regex.compile(r"(?i)(?<![\w-])(?:gmbh|ag|kg|ohg|gbr|se|ug|e\.v|inc|ltd|llc|corp|co|plc|team|abteilung"
+                        r"|group|gruppe|support|service)(?![\w-])")
 
 
 def is_particle(word: str) -> bool:

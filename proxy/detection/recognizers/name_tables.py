@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import regex
 
 from proxy.detection.recognizers.base import RecognizerSpec, SpanMatch
-from proxy.detection.recognizers.name_parts import FULL_NAME, PARTICLES_BEFORE, is_name_word
+from proxy.detection.recognizers.name_parts import COMPANY, FULL_NAME, PARTICLES_BEFORE, is_name_word
 
 # Header words, lower-cased with everything but letters removed ("First Name", "first_name" -> "firstname").
 _PERSON_PART = frozenset("""vorname nachname familienname firstname lastname surname givenname familyname rufname
@@ -35,7 +35,6 @@ _DELIMITERS = (";", "\t", "|", ",")
 _RULE = regex.compile(r"^[ \t|:+-]*-{3,}[ \t|:+-]*$")  # a Markdown table's rule line
 _JSON_PAIR = regex.compile(r'"([A-Za-z_ÄÖÜäöü][\w ]{0,30})"[ \t]*:[ \t]*"([^"\\\n]{1,100})"')
 _NAME_CELL = regex.compile(rf"{PARTICLES_BEFORE}?{FULL_NAME}")
-_COMPANY = regex.compile(r"(?i)\b(?:gmbh|ag|kg|ohg|gbr|se|ug|e\.v|inc|ltd|llc|corp|co|plc|team|abteilung)\b")
 PERSON_SCORE, DOB_SCORE = 0.6, 0.85
 
 
@@ -75,7 +74,7 @@ def _cells(text: str, start: int, end: int, delimiter: str) -> list[tuple[int, i
 
 def _person_value(value: str, kind: str) -> tuple[int, int] | None:
     """The name inside a person cell (offsets into `value`), or None when the cell does not hold one."""
-    if not value or any(c.isdigit() for c in value) or "@" in value or _COMPANY.search(value):
+    if not value or any(c.isdigit() for c in value) or "@" in value or COMPANY.search(value):
         return None
     m = _NAME_CELL.match(value)
     if m is None or len(value) - m.end() > 1:
@@ -104,7 +103,7 @@ def _tables(text: str, kind_wanted: str) -> Iterator[SpanMatch]:
     while i < len(lines):
         s, e = lines[i]
         header = text[s:e]
-        delimiter = next((d for d in _DELIMITERS if header.count(d) >= 1 and d in header), None)
+        delimiter = next((d for d in _DELIMITERS if d in header), None)
         if delimiter is None:
             i += 1
             continue

@@ -2,8 +2,9 @@
 `12.03.24, 09:12 - Anna Berg: …` (WhatsApp), `Anna Berg (9:14 AM): …`, `Anna Berg [09:14]: …` (Teams, Slack).
 
 The time stamp says the line is a chat message and the words before the colon say who wrote it, so the label is a
-name whatever its words mean elsewhere (a German "Vogel", an English "Love"). At least two different speakers must
-talk in the text, which keeps a single `[10:00] Agenda:` line out. English chats without time stamps are
+name whatever its other words mean elsewhere (a German "Vogel", an English "Love"), as long as one of them is a
+listed first or last name (`09:00 Begrüßung:` in an agenda is none). At least two different speakers must talk in
+the text. English chats without time stamps are
 `name_fields.py`'s.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import regex
 
 from proxy.detection.recognizers.base import RecognizerSpec, SpanMatch
-from proxy.detection.recognizers.name_parts import FULL_NAME, PARTICLES_BEFORE
+from proxy.detection.recognizers.name_parts import COMPANY, FULL_NAME, PARTICLES_BEFORE, is_name_word
 
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[ ]?[AaPp]\.?[Mm]\.?)?"
 _DAY = r"\d{1,2}[./]\d{1,2}[./]\d{2,4}"
@@ -29,7 +30,9 @@ def find_speakers(text: str) -> list[SpanMatch]:
     """Speaker labels after or before a time stamp, when two or more different speakers talk."""
     if ":" not in text or "\n" not in text:
         return []
-    labels = [m for pattern in (_BEFORE, _AFTER) for m in pattern.finditer(text)]
+    # A label needs one listed first or last name: an agenda with times ("09:00 Begrüßung:") has none.
+    labels = [m for pattern in (_BEFORE, _AFTER) for m in pattern.finditer(text)
+              if not COMPANY.search(m.group("name")) and any(is_name_word(w) for w in m.group("name").split(" "))]
     if len({m.group("name") for m in labels}) < 2:
         return []
     return [SpanMatch(*m.span("name"), SCORE, "chat speaker with time stamp") for m in labels]
