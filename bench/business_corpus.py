@@ -195,9 +195,10 @@ def en_ticket(p: People, r: random.Random) -> Doc:
 EN_DEV: tuple[Template, ...] = (en_letter, en_csv, en_meeting, en_chat, en_hr, en_ticket)
 
 
-def build(templates: tuple[Template, ...], n: int, seed: int, english: bool, prefix: str) -> list[dict[str, object]]:
+def build(templates: tuple[Template, ...], n: int, seed: int, english: bool, prefix: str,
+          invented: bool = False) -> list[dict[str, object]]:
     rng = random.Random(seed)
-    people = People(rng, seed, english=english)
+    people = People(rng, seed, english=english, invented=invented)
     out = []
     for i in range(n):
         t = templates[i % len(templates)]
@@ -211,6 +212,9 @@ def parts() -> dict[str, list[dict[str, object]]]:
 
     return {"de_dev": build(DE_DEV, 144, 1801, False, "de-dev"),
             "de_heldout": build(DE_HELDOUT, 144, 9407, False, "de-heldout"),
+            # Surnames no list holds: how much of the rest rests on the name lists (dev and held-out templates).
+            "de_unlisted_dev": build(DE_DEV, 66, 5151, False, "de-unlisted-dev", invented=True),
+            "de_unlisted": build(DE_HELDOUT, 66, 5150, False, "de-unlisted", invented=True),
             "en_dev": build(EN_DEV, 60, 1802, True, "en-dev"),
             "en_heldout": build(EN_HELDOUT, 60, 9408, True, "en-heldout")}
 

@@ -78,7 +78,7 @@ def _fmt(x: float | None) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--parts", default="de_dev,de_heldout,en_dev,en_heldout")
+    ap.add_argument("--parts", default="de_dev,de_heldout,de_unlisted_dev,de_unlisted,en_dev,en_heldout")
     ap.add_argument("--show-misses", action="store_true", help="print the dev parts' leaks and wrong names")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

@@ -15,12 +15,18 @@ from dataclasses import dataclass, field
 
 from faker import Faker
 
+from proxy.detection.recognizers.name_lists import FIRST_NAMES, GERMAN_WORDS, LAST_NAMES
+
 # Surnames (and first names) that are also ordinary words, the kind a word filter lets through.
 WORD_SURNAMES_DE = ("Koch", "Wolf", "Vogel", "Fuchs", "Winter", "Sommer", "Kraft", "Stein", "Hahn", "Engel",
                     "Kaiser", "König", "Graf", "Glück", "Frei", "Bach", "Berg", "Wald", "Lang", "Klein")
 WORD_NAMES_EN = (("Grace", "Love"), ("Crystal", "Green"), ("Faith", "Moody"), ("Joy", "Baker"), ("Hope", "Rivers"),
                  ("Summer", "Stone"), ("Hunter", "Rich"), ("Rose", "Bell"), ("Dawn", "Fields"), ("Art", "Price"))
 PARTICLES = ("von", "van", "zu", "von der", "van der", "de", "von dem", "vom")
+# Syllables for made-up surnames ("Wetschbrann", "Plönkerle"): the long tail of real surnames no list holds.
+_ONSETS = ("Kr", "Br", "St", "W", "H", "L", "M", "Sch", "Pf", "G", "Tr", "Bl", "Pl", "Z", "Kn", "Dr")
+_MIDDLES = ("tsch", "nk", "rb", "lz", "mm", "gg", "st", "ck", "rn", "ld", "tz", "ss")
+_ENDINGS = ("brann", "erle", "mayr", "inger", "ow", "ke", "hold", "wanger", "eder", "isch", "at", "ner")
 MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
           "November", "Dezember")
 MONTHS_ABBR = ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sep.", "Okt.", "Nov.", "Dez.")
@@ -60,9 +66,10 @@ def _plain(names: list[str]) -> list[str]:
 class People:
     """Draws people and identifiers for one corpus part."""
 
-    def __init__(self, rng: random.Random, seed: int, english: bool = False) -> None:
+    def __init__(self, rng: random.Random, seed: int, english: bool = False, invented: bool = False) -> None:
         self.rng = rng
         self.english = english
+        self.invented = invented  # surnames made up from syllables, none in any name list
         self.fake = Faker(["en_US", "en_GB"] if english else ["de_DE", "de_AT", "de_CH"])
         self.fake.seed_instance(seed)
 
@@ -77,15 +84,28 @@ class People:
                 name = f"{name}-{other}"
         return name
 
-    def _last(self) -> str:
+    def _made_up(self) -> str:
+        while True:
+            name = (self.rng.choice(_ONSETS) + self.rng.choice("aeiouäöü") + self.rng.choice(_MIDDLES)
+                    + self.rng.choice(_ENDINGS))
+            if name not in LAST_NAMES and name not in FIRST_NAMES and name.lower() not in GERMAN_WORDS:
+                return name
+
+    def _surname(self) -> str:
+        if self.invented:
+            return self._made_up()
         last = self.fake.last_name()
         while not last.isalpha() or not last[0].isupper():
             last = self.fake.last_name()
+        return last
+
+    def _last(self) -> str:
+        last = self._surname()
         r = self.rng.random()
         if self.english:
             return last
         if r < 0.18:
-            other = self.fake.last_name()
+            other = self._made_up() if self.invented else self.fake.last_name()
             return f"{last}-{other}" if other.isalpha() and other != last else last
         if r < 0.40:
             return f"{self.rng.choice(PARTICLES)} {last}"

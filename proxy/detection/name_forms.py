@@ -54,7 +54,13 @@ def _extend(f: Finding, text: str) -> Finding:
         head = text[max(0, start - 60):start]
         # A hyphen part or a particle joins a capitalised word; a first name or nickname also joins a surname that
         # starts with its particle ("Tom" + "van der Frei").
-        m = (_HYPHEN_HEAD.search(head) or _PARTICLE_HEAD.search(head)) if text[start:start + 1].isupper() else None
+        m = None
+        if text[start:start + 1].isupper():
+            m = _HYPHEN_HEAD.search(head)
+            # A particle opens a surname, not a first name and surname: "von Robert Murjahn" is "by Robert Murjahn".
+            words = text[start:end].split(" ")
+            if m is None and not (len(words) > 1 and is_first_name_word(words[0], loose=True)):
+                m = _PARTICLE_HEAD.search(head)
         m = m or _NICK_HEAD.search(head)
         if m is None and (first := _FIRST_HEAD.search(head)) and is_first_name_word(first.group(1), loose=True):
             m = first

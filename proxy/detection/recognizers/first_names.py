@@ -25,6 +25,7 @@ import regex
 
 from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec, SpanMatch
 from proxy.detection.recognizers.name_lists import (
+    GERMAN_WORDS,
     PLACE_NAMES,
     is_english_word,
     is_last_name,
@@ -96,10 +97,24 @@ def _surname(word: str, german: bool) -> bool:
     return is_surname_word(word) or (not german and not is_english_word(word))
 
 
+# German nouns end so; surnames rarely do ("Anna Bestellung" is a first name and a noun).
+_NOUN_ENDING = regex.compile(r"(?:ung|heit|keit|schaft|ion|tät|nis|tum|ment|enz|anz|ik|ur|ei|chen|ismus|ist|ie"
+                             r"|ität|age|ums|en|ern|ens)$")
+
+
+def _unlisted_german_surname(word: str) -> bool:
+    """After a first name that is no word, a capitalised word the lists lack is read as a surname in German text
+    ("Noémie Muggerle"), unless it is a known word, a place or shaped like a noun."""
+    return (_is_name_like(word) and all(p[1:].islower() for p in word.split("-"))  # not "RdNr", "US-Dollar"
+            and word.lower() not in GERMAN_WORDS and not is_english_word(word)
+            and word not in PLACE_NAMES and not _NOUN_ENDING.search(word.split("-")[-1]))
+
+
 def _surnames_end(words: list[tuple[int, int, str]], j: int, german: bool, *, listed_only: bool = False,
-                  particles: bool = True) -> int:
+                  particles: bool = True, unlisted: bool = False) -> int:
     """The index after up to two surnames from `words[j]` on, with `particles` one allowed before each ("Diego de
-    Neto", "Mário de Amaral"); `j` when no surname follows. `listed_only`: only listed surnames that are no words."""
+    Neto", "Mário de Amaral"); `j` when no surname follows. `listed_only`: only listed surnames that are no words;
+    `unlisted`: in German text the first surname may be one the lists lack (see `_unlisted_german_surname`)."""
     end = k = j
     while k < len(words) and k - j < 5 and end - j < 4:
         for _ in range(2):  # "von der Groeben"
@@ -107,7 +122,8 @@ def _surnames_end(words: list[tuple[int, int, str]], j: int, german: bool, *, li
                 k += 1
         word = words[k][2]
         listed = is_last_name(word) or ("-" in word and is_surname_word(word))
-        if not (listed if listed_only else _surname(word, german)):
+        if not (listed if listed_only else _surname(word, german)) and not (
+                unlisted and german and end == j and _unlisted_german_surname(word)):
             break
         k = end = k + 1
     return end
@@ -128,7 +144,7 @@ def find_names(text: str, *, german: bool = False) -> list[SpanMatch]:
                 # A first name that is also a word (Helena, Summer, Grace) counts only before a listed surname
                 # that is none: "Helena Alves", not "Summer Sale".
                 listed_only = not (word in NAMES or is_first_name_word(word))
-                k = _surnames_end(words, j, german, listed_only=listed_only)
+                k = _surnames_end(words, j, german, listed_only=listed_only, unlisted=not listed_only)
                 if k > j and not (listed_only and text[start:words[k - 1][1]] in PLACE_NAMES):  # "Santa Cruz"
                     score = KNOWN_FIRST_NAME if listed_only else FULL_NAME
                     found.append(SpanMatch(start, words[k - 1][1], score, "first name and surname"))
