@@ -15,7 +15,10 @@ against the lists in `name_lists.py` (Faker's first and last names of every loca
 - a known surname alone: 0.35, below the threshold, so it only counts with a context word ("name", "contact", …)
   or when the same word was found as a name elsewhere in the text.
 
-German text (every noun capitalised) gets only the first-name rules, with the surname from the surname list.
+German text (every noun capitalised) gets only the first-name rules: the surname from the surname list (a hyphenated
+one with a listed part, particles such as "von der" before it), or, after a first name that is no word, one word the
+lists lack that is no known word, place or noun-shaped word ("Noémie Muggerle", not "Anna Bestellung"). Double first
+names count when every part is a first name ("Hans-Henning").
 Lower-case names only for the hand-picked list, English text only, at a lower score.
 """
 
