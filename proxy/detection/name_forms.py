@@ -30,12 +30,12 @@ from proxy.detection.recognizers.name_parts import (
 
 _CAP_STRONG = rf"(?:{STRONG_PARTICLE}|Von|Van|Vom|Von[ ]der|Van[ ]der|Von[ ]dem|Van[ ]den)"
 # What may follow a name and still be part of it. After a weak particle ("zu", "de") only a listed surname.
-_HYPHEN_TAIL = regex.compile(r"-\p{Lu}[\p{L}'’]*\p{Ll}[\p{L}'’]*")
+_HYPHEN_TAIL = regex.compile(rf"-{NAME_WORD}")
 _PARTICLE_TAIL = regex.compile(rf"[ ]{STRONG_PARTICLE}[ ]{NAME_WORD}")
 _WEAK_TAIL = regex.compile(rf"[ ]{WEAK_PARTICLE}[ ]({NAME_WORD})")
 _NICK_TAIL = regex.compile(rf"[ ]{NICKNAME}(?:[ ]{NAME_PARTICLE})?[ ]{NAME_WORD}")
 # What may precede a name and still be part of it (matched right before the finding).
-_HYPHEN_HEAD = regex.compile(r"(?<![\w-])\p{Lu}[\p{L}'’]*\p{Ll}[\p{L}'’]*-$")
+_HYPHEN_HEAD = regex.compile(rf"(?<![\w-]){NAME_WORD}-$")
 _PARTICLE_HEAD = regex.compile(rf"(?<![\w-])(?:{_CAP_STRONG}|{WEAK_PARTICLE})[ ]$")
 _NICK_HEAD = regex.compile(rf"(?<![\w-])({NAME_WORD})[ ]{NICKNAME}[ ]$")
 _FIRST_HEAD = regex.compile(rf"(?<![\w-])({NAME_WORD})[ ]$")

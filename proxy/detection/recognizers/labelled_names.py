@@ -24,7 +24,7 @@ _LABELS = (r"teilnehmer(?:innen)?|teilnehmende|anwesend(?:e)?|abwesend|entschuld
 _ITEM = rf"{PARTICLES_BEFORE}?{FULL_NAME}"
 _LINE = regex.compile(rf"^[ \t>*-]*(?i:{_LABELS})[ \t]*:[ \t]*(?P<list>[^\n]+)", regex.MULTILINE)
 _ITEMS = regex.compile(rf"(?:^|(?<=[,;/]|[ ]und|[ ]and|[ ]&))[ \t]*(?:(?:Dr|Prof)\.[ ])*(?P<name>{_ITEM})"
-                       rf"[ \t]*(?:<[^>\n]*>|\([^)\n]*\))?[ \t]*(?=$|[,;/]|[ ](?:und|and|&)[ ])")
+                       rf"[ \t]*(?:<[^>\n]{{0,200}}>|\([^)\n]{{0,200}}\))?[ \t]*(?=$|[,;/]|[ ](?:und|and|&)[ ])")
 _NOT_NAMES = frozenset("""Frau Herr Herrn Team Alle Keine Niemand None Nobody All Everyone Kein Keiner Support
 Vertrieb Einkauf Personal Buchhaltung Geschäftsführung Marketing Sales Ops Leitung Abteilung Service""".split())
 SCORE = 0.6

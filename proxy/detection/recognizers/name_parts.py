@@ -29,7 +29,10 @@ WEAK_PARTICLE = "(?:zu|zum|zur|de|da|del|della|di|du|le|la|dos)"
 NAME_PARTICLE = f"(?:{STRONG_PARTICLE}|{WEAK_PARTICLE})"
 SINGLE_PARTICLES = frozenset(w for p in PARTICLE_WORDS for w in p.split(" ") if w != "und")
 # One capitalised name word (hyphen parts included) and a run of particles before a surname.
-NAME_WORD = r"\p{Lu}[\p{Ll}\p{Lu}'’]*\p{Ll}[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*\p{Ll}[\p{L}'’]*)*"
+# Written so that no run of letters can be split two ways (a lookahead for the lower-case letter, possessive
+# repeats): a very long word costs linear time, not quadratic (bench/pathological.py).
+_PART = r"\p{Lu}(?=[\p{Lu}'’]*\p{Ll})[\p{L}'’]*+"
+NAME_WORD = rf"{_PART}(?:-{_PART})*+"
 PARTICLES_BEFORE = rf"(?:{NAME_PARTICLE}[ ])"
 # A person's name as people write it: words, particles between them, a nickname in quotes after the first name.
 NICKNAME = r"[\"„“”'‘‚»«]\p{Lu}[\p{L}'’-]*[\"“”'’‘»«]"

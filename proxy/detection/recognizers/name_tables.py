@@ -32,7 +32,15 @@ antragstellerin sachbearbeiter sachbearbeiterin mieter mieterin inhaber inhaberi
 _DOB = frozenset("""geburtsdatum gebdatum geburtstag geboren geb dob dateofbirth birthdate birthday birthdatum
 """.split())
 _DELIMITERS = (";", "\t", "|", ",")
-_RULE = regex.compile(r"^[ \t|:+-]*-{3,}[ \t|:+-]*$")  # a Markdown table's rule line
+# A cheap test before a line is split into cells: does it hold any header word at all? ("first_name" and "Full Name"
+# hold "name"; "dateOfBirth" holds "birth".)
+_HINT = regex.compile("|".join(sorted({"name", "birth", "dob", "geb", "person", "kund", "mitarbeit", "kontakt",
+                                       "contact", "owner", "assignee", "manager", "author", "reviewer", "sender",
+                                       "recipient", "empfänger", "absender", "vertret", "patient", "bewerber",
+                                       "candidate", "applicant", "requester", "antragsteller", "bearbeiter",
+                                       "mieter", "inhaber", "teilnehmer", "verantwortlich", "zustaendig",
+                                       "zuständig", "ansprechpartner", "employee", "customer"})), regex.IGNORECASE)
+_RULE_CHARS = regex.compile(r"[ \t|:+-]*")  # a Markdown table's rule line, with "---" in it
 _JSON_PAIR = regex.compile(r'"([A-Za-z_ÄÖÜäöü][\w ]{0,30})"[ \t]*:[ \t]*"([^"\\\n]{1,100})"')
 _NAME_CELL = regex.compile(rf"{PARTICLES_BEFORE}?{FULL_NAME}")
 PERSON_SCORE, DOB_SCORE = 0.6, 0.85
@@ -104,7 +112,7 @@ def _tables(text: str, kind_wanted: str) -> Iterator[SpanMatch]:
         s, e = lines[i]
         header = text[s:e]
         delimiter = next((d for d in _DELIMITERS if d in header), None)
-        if delimiter is None:
+        if delimiter is None or not _HINT.search(header):
             i += 1
             continue
         kinds = [_column_kind(text[a:b]) for a, b in _cells(text, s, e, delimiter)]
@@ -115,7 +123,7 @@ def _tables(text: str, kind_wanted: str) -> Iterator[SpanMatch]:
         while j < len(lines):
             rs, re_ = lines[j]
             row = text[rs:re_]
-            if _RULE.match(row):
+            if "---" in row and _RULE_CHARS.fullmatch(row):
                 j += 1
                 continue
             if not row.strip() or row.count(delimiter) < len(kinds) - 1 - (delimiter == "|"):
