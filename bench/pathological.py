@@ -26,7 +26,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from proxy.detection.detector import Detector  # noqa: E402
-from proxy.detection.recognizers import address_block, place_cue, street_address  # noqa: E402
+from proxy.detection.recognizers import (  # noqa: E402
+    address_block,
+    labelled_names,
+    letter_names,
+    name_tables,
+    place_cue,
+    speaker_labels,
+    street_address,
+)
 from proxy.request.context import Endpoint  # noqa: E402
 from proxy.request.schemas import parse_openai  # noqa: E402
 
@@ -39,10 +47,13 @@ FILLERS = {"!": "!", "emoji": "\U0001f600", "!a": "!a", "-a": "-a", "a.": "a.", 
 # Inputs that the address and place patterns could backtrack on: many starts of a block or a street, never an end.
 PATTERN_FILLERS = ("1 aa\n", "12 Main St\n", "1 ", "a\n", "> \n", "Apt. 1\n", "aa bb cc\n", "1 Aa 2, ", "9 aa 9 ",
                    "flew to Aa ", "Aa 1\n", "Aa Bb 12\n12345 ", "ul. Aa 1/2\n", "Aa Bb 1234 ", "1 Aa St A12 Bb ",
-                   "1, Aa Bb\n")
+                   "1, Aa Bb\n",
+                   # One long name-like word, a list that never closes its brackets, a table rule that never ends.
+                   "Aa", "Teilnehmer: Ab <, ", "Name;X\n|-")
 PATTERN_SPECS = (address_block.SPEC, address_block.CONTINENTAL_SPEC, street_address.SPEC,
                  street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, street_address.POSTCODE_TOWN_SPEC,
-                 street_address.TOWN_POSTCODE_SPEC, address_block.INDIAN_SPEC, place_cue.SPEC)
+                 street_address.TOWN_POSTCODE_SPEC, address_block.INDIAN_SPEC, place_cue.SPEC,
+                 speaker_labels.SPEC, letter_names.SPEC, labelled_names.SPEC, name_tables.SPEC)
 
 
 def pattern_times() -> dict[str, dict[str, float]]:

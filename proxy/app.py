@@ -24,6 +24,7 @@ from proxy.budgets.ledger import Ledger
 from proxy.budgets.loader import BudgetHolder
 from proxy.db import async_engine
 from proxy.detection.detector import Detector
+from proxy.detection.remote import build_remote_ner
 from proxy.errors import InternalError, NotFound, ProxyError
 from proxy.gcpause import GcPauses
 from proxy.logging import configure_logging
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         local_maps = PseudonymStore(ttl_s=settings.pseudonym_ttl_s)
         pseudonyms = SharedPseudonymStore(shared, maps_key, ttl_s=settings.pseudonym_ttl_s,
                                           fallback=local_maps) if shared is not None else local_maps
+        remote_ner = build_remote_ner(settings)
         redaction_keys = RedactionKeys.from_settings(settings)
         audit = await AuditWriter.open(settings, caller_key=redaction_keys.hmac_key)
         audit.on_failure = metrics.audit_write_failures.inc
@@ -114,7 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             policy=policy, detector=detector, audit=audit,
             limiter=Limiter(settings.rate_limit_per_minute, shared), metrics=metrics,
             redaction_keys=redaction_keys, pseudonyms=pseudonyms, budgets=budgets, ledger=Ledger(shared),
-            shared=shared, tracing=tracing,
+            shared=shared, tracing=tracing, remote_ner=remote_ner,
         )
         tasks = [asyncio.create_task(watch_policy(services)),
                  asyncio.create_task(budgets.watch(settings.policy_reload_interval_s))]
@@ -141,6 +143,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if tracing is not None:
                 tracing.shutdown()
             detector.close()
+            if remote_ner is not None:
+                await remote_ner.close()
             await engine.dispose()
             log.info("stopped")
 

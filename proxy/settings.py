@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # are scanned in one batched pass, so the cost follows the characters, but each field still costs a little to
     # walk, pack and write back; over the limit the request is refused with 413 before detection.
     max_text_fields: int = Field(default=20_000, ge=0)
+    # A remote NER service with the shape of Presidio analyzer's REST `POST /analyze` (e.g. a transformer model the
+    # company hosts on a GPU; see detection/remote.py). Every text field is also sent there and its findings are
+    # merged with the local ones. A timeout or error refuses the request (503 remote_ner_unavailable): fail closed.
+    remote_ner_url: str | None = None
+    remote_ner_timeout_s: float = Field(default=5.0, gt=0)
 
     # Keys for reversible and keyed redaction and for the audit's encrypted originals. Without them a random key
     # is generated per process (pseudonyms still round-trip inside one request; hashes are stable only per process).

@@ -290,6 +290,8 @@ def propagate_names(findings: list[Finding], text: str) -> list[Finding]:
     for f in persons:
         value = text[f.start:f.end]
         words = [m.group() for m in _NAME_TOKEN.finditer(value)]
+        # People are called by one part of a double first name: "Alwina" of "Alwina-Juliana".
+        words += [p for w in words if "-" in w for p in w.split("-") if len(p) >= 3 and _is_listed_name(p)]
         for word in [value, *words]:
             word = word.removesuffix("'s").removesuffix("’s")
             if len(word) >= 3 and word not in _NOT_NAMES and (

@@ -15,6 +15,7 @@ from proxy.detection.custom import CustomRecognizers, load_recognizers
 from proxy.detection.findings import Finding
 from proxy.detection.hidden import decoded_view
 from proxy.detection.language import LanguagePicker
+from proxy.detection.name_forms import extend_names
 from proxy.detection.normalise import NormalisedText, normalise
 from proxy.detection.recognizers import builtin_specs
 from proxy.detection.resolve import (
@@ -107,7 +108,8 @@ class TextAnalyzer:
         raw = self.presidio.analyze(text, language, self.config.score_threshold)
         kept = [f for f in raw if f.entity_type not in self.disabled_entities]
         kept = streets_named_after_people(review_model_names(drop_false_positives(kept, text), text), text)
-        kept = propagate_names(kept, text)
+        # A name found in part covers the whole name; its mentions are searched again, and widened in turn.
+        kept = extend_names(propagate_names(extend_names(kept, text), text), text)
         kept = phones_after_names(postcodes_after_places(kept, text), text)
         kept = [f for f in kept if f.entity_type not in self.disabled_entities]
         kept = drop_allowed(kept, allow_list_regions(text, self.allow_list))

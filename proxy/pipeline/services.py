@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from proxy.audit.store import AuditWriter
     from proxy.detection.detector import Detector
+    from proxy.detection.remote import RemoteNer
     from proxy.policy.loader import PolicyHolder
     from proxy.tracing import Tracing
 
@@ -45,6 +46,7 @@ class Services:
     # Redis, when GOVPROXY_REDIS_URL is set: what the replicas share (None on a single node).
     shared: SharedRedis | None = None
     tracing: Tracing | None = None  # OpenTelemetry, when GOVPROXY_OTEL_ENDPOINT is set
+    remote_ner: RemoteNer | None = None  # GOVPROXY_REMOTE_NER_URL: a second, remote detector (fails closed)
     # Work that must finish even if the request that started it was cancelled (e.g. the audit of a stream
     # whose client went away); awaited on shutdown.
     background: set[asyncio.Task[Any]] = field(default_factory=set)

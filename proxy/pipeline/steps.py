@@ -95,6 +95,8 @@ async def detect(ctx: RequestContext, svc: Services) -> None:
     for _ in range(_DETECT_TRIES):
         before = svc.detector.recognizers_version
         found = await svc.detector.detect(texts)
+        if svc.remote_ner is not None:  # merged in; raises (fail closed) when the service does not answer
+            found = await svc.remote_ner.merge(texts, found)
         ctx.findings = [*found, *opaque]
         if before == svc.detector.recognizers_version == snapshot.recognizers_version:
             return

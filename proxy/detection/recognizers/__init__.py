@@ -8,6 +8,7 @@ from proxy.detection.recognizers import (
     age,
     aws_secret_key,
     card_context,
+    date_of_birth,
     de_iban,
     de_id_card,
     de_phone,
@@ -18,7 +19,10 @@ from proxy.detection.recognizers import (
     generic_secret,
     high_entropy,
     jwt,
+    labelled_names,
+    letter_names,
     name_fields,
+    name_tables,
     obfuscated_email,
     person_cue,
     phone_context,
@@ -26,6 +30,7 @@ from proxy.detection.recognizers import (
     places,
     private_key,
     provider_tokens,
+    speaker_labels,
     street_address,
     url_password,
     zip_code,
@@ -35,7 +40,8 @@ from proxy.detection.recognizers.base import Check, PatternSpec, RecognizerSpec
 _MODULES = (aws_secret_key, private_key, jwt, url_password, generic_secret, high_entropy,
             de_tax_id, de_social_security, de_id_card, de_phone, de_iban, de_postcode_city,
             phone_context, card_context, zip_code, person_cue, name_fields, street_address, address_block, places,
-            place_cue, first_names, age, obfuscated_email)
+            place_cue, first_names, age, obfuscated_email, date_of_birth, name_tables, speaker_labels,
+            letter_names, labelled_names)
 
 
 def builtin_specs() -> tuple[RecognizerSpec, ...]:
@@ -44,7 +50,7 @@ def builtin_specs() -> tuple[RecognizerSpec, ...]:
             first_names.GERMAN_SPEC, place_cue.LOWER_SPEC, places.GERMAN_SPEC,
             street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, street_address.POSTCODE_TOWN_SPEC,
             street_address.TOWN_POSTCODE_SPEC, address_block.CONTINENTAL_SPEC,
-            address_block.INDIAN_SPEC)
+            address_block.INDIAN_SPEC, name_tables.DOB_SPEC)
 
 
 __all__ = ["Check", "PatternSpec", "RecognizerSpec", "builtin_specs"]

@@ -1,4 +1,5 @@
-"""German tax identification number (Steuer-ID, IdNr): 11 digits, often grouped `12 345 678 901`.
+"""German tax identification number (Steuer-ID, IdNr): 11 digits, grouped as people write them (`12 345 678 901`,
+`503 746 814 45`, `503.746.814.45`, `503/746/814/45`, or none).
 
 Checks (Bundeszentralamt für Steuern): the first digit is not 0; in the first ten digits exactly one digit repeats
 (twice, or three times but not three in a row) and the others appear at most once; the eleventh digit is the
@@ -46,7 +47,10 @@ SPEC = RecognizerSpec(
     entity_type="DE_TAX_ID",
     patterns=(
         PatternSpec("steuer-id", r"(?<![\d-])[1-9]\d{10}(?![\d-])", 0.3),
-        PatternSpec("steuer-id grouped", r"(?<![\d-])[1-9]\d[ ]\d{3}[ ]\d{3}[ ]\d{3}(?![\d-])", 0.3),
+        # Any grouping people write, one separator throughout: 12 345 678 901, 503 746 814 45, 503.746.814.45,
+        # 503/746/814/45, 5037 4681 445. The check below requires eleven digits in all.
+        PatternSpec("steuer-id grouped",
+                    r"(?<![\d+./-])[1-9]\d{0,3}(?P<sep>[ ./])\d{1,4}(?:(?P=sep)\d{1,4}){1,3}(?![\d-]|[./]\d)", 0.3),
     ),
     context=("steuer", "steuerid", "steuer-id", "identifikationsnummer", "idnr", "steueridentifikationsnummer",
              "tin", "tax"),

@@ -15,7 +15,10 @@ against the lists in `name_lists.py` (Faker's first and last names of every loca
 - a known surname alone: 0.35, below the threshold, so it only counts with a context word ("name", "contact", …)
   or when the same word was found as a name elsewhere in the text.
 
-German text (every noun capitalised) gets only the first-name rules, with the surname from the surname list.
+German text (every noun capitalised) gets only the first-name rules: the surname from the surname list (a hyphenated
+one with a listed part, particles such as "von der" before it), or, after a first name that is no word, one word the
+lists lack that is no known word, place or noun-shaped word ("Noémie Muggerle", not "Anna Bestellung"). Double first
+names count when every part is a first name ("Hans-Henning").
 Lower-case names only for the hand-picked list, English text only, at a lower score.
 """
 
@@ -25,13 +28,12 @@ import regex
 
 from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec, SpanMatch
 from proxy.detection.recognizers.name_lists import (
-    FIRST_NAMES,
-    LAST_NAMES,
+    GERMAN_WORDS,
     PLACE_NAMES,
     is_english_word,
-    is_first_name,
     is_last_name,
 )
+from proxy.detection.recognizers.name_parts import SINGLE_PARTICLES, is_first_name_word, is_surname_word
 
 # Common first names that are rarely ordinary words in practice, kept even where a dictionary lists them
 # (George, Gary, John).
@@ -58,11 +60,12 @@ _LOWER_OK = tuple(n.lower() for n in sorted(NAMES) if len(n) >= 4 and n.isascii(
     "Gary", "John", "George"})
 
 FULL_NAME, KNOWN_FIRST_NAME, FIRST_NAME, WEAK_NAME, UNKNOWN_PAIR = 0.6, 0.5, 0.45, 0.35, 0.42
-_PARTICLES = "van|von|de|da|del|der|di|du|le|la|ten|ter"
-_PARTICLE_WORDS = frozenset(_PARTICLES.split("|"))
-# Runs of capitalised words (and initials) separated by single spaces; name particles may sit between them.
+_PARTICLE_WORDS = SINGLE_PARTICLES
+_PARTICLES = "|".join(sorted(_PARTICLE_WORDS, key=len, reverse=True))
+# Runs of capitalised words (and initials) separated by single spaces; up to two name particles may sit between
+# them ("von der Groeben").
 _CAPITALISED = r"\p{Lu}[\p{L}'’-]*\.?"
-_RUN = regex.compile(rf"(?<![\w@/.'’-]){_CAPITALISED}(?:[ ](?:(?:{_PARTICLES})[ ])?{_CAPITALISED})*")
+_RUN = regex.compile(rf"(?<![\w@/.'’-]){_CAPITALISED}(?:[ ](?:(?:{_PARTICLES})[ ]){{0,2}}{_CAPITALISED})*")
 _WORD = regex.compile(r"\S+")
 
 
@@ -91,21 +94,39 @@ def _is_name_like(word: str) -> bool:
 def _surname(word: str, german: bool) -> bool:
     if not _is_name_like(word) or word.lower() in _PARTICLE_WORDS:
         return False
-    # After a first name a listed surname counts even where it is a word (Young, Bauer); in English text so does
-    # any word that is no English word (most surnames the lists lack).
-    return word in LAST_NAMES or (not german and not is_english_word(word))
+    # After a first name a listed surname counts even where it is a word (Young, Bauer), and so does a hyphenated
+    # one with a listed part (Müller-Lüdenscheidt); in English text so does any word that is no English word (most
+    # surnames the lists lack).
+    return is_surname_word(word) or (not german and not is_english_word(word))
+
+
+# German nouns end so; surnames rarely do ("Anna Bestellung" is a first name and a noun).
+_NOUN_ENDING = regex.compile(r"(?:ung|heit|keit|schaft|ion|tät|nis|tum|ment|enz|anz|ik|ur|ei|chen|ismus|ist|ie"
+                             r"|ität|age|ums|en|ern|ens)$")
+
+
+def _unlisted_german_surname(word: str) -> bool:
+    """After a first name that is no word, a capitalised word the lists lack is read as a surname in German text
+    ("Noémie Muggerle"), unless it is a known word, a place or shaped like a noun."""
+    return (_is_name_like(word) and all(p[1:].islower() for p in word.split("-"))  # not "RdNr", "US-Dollar"
+            and word.lower() not in GERMAN_WORDS and not is_english_word(word)
+            and word not in PLACE_NAMES and not _NOUN_ENDING.search(word.split("-")[-1]))
 
 
 def _surnames_end(words: list[tuple[int, int, str]], j: int, german: bool, *, listed_only: bool = False,
-                  particles: bool = True) -> int:
+                  particles: bool = True, unlisted: bool = False) -> int:
     """The index after up to two surnames from `words[j]` on, with `particles` one allowed before each ("Diego de
-    Neto", "Mário de Amaral"); `j` when no surname follows. `listed_only`: only listed surnames that are no words."""
+    Neto", "Mário de Amaral"); `j` when no surname follows. `listed_only`: only listed surnames that are no words;
+    `unlisted`: in German text the first surname may be one the lists lack (see `_unlisted_german_surname`)."""
     end = k = j
-    while k < len(words) and k - j < 4 and end - j < 3:
-        if particles and words[k][2].lower() in _PARTICLE_WORDS and k + 1 < len(words):
-            k += 1
+    while k < len(words) and k - j < 5 and end - j < 4:
+        for _ in range(2):  # "von der Groeben"
+            if particles and words[k][2].lower() in _PARTICLE_WORDS and k + 1 < len(words):
+                k += 1
         word = words[k][2]
-        if not (is_last_name(word) if listed_only else _surname(word, german)):
+        listed = is_last_name(word) or ("-" in word and is_surname_word(word))
+        if not (listed if listed_only else _surname(word, german)) and not (
+                unlisted and german and end == j and _unlisted_german_surname(word)):
             break
         k = end = k + 1
     return end
@@ -119,14 +140,14 @@ def find_names(text: str, *, german: bool = False) -> list[SpanMatch]:
         i = 0
         while i < len(words):
             start, end, word = words[i]
-            if word in NAMES or is_first_name(word) or word in FIRST_NAMES:
+            if word in NAMES or is_first_name_word(word, loose=True):
                 j = i + 1
                 if j < len(words) and _is_initial(words[j][2]):
                     j += 1
                 # A first name that is also a word (Helena, Summer, Grace) counts only before a listed surname
                 # that is none: "Helena Alves", not "Summer Sale".
-                listed_only = not (word in NAMES or is_first_name(word))
-                k = _surnames_end(words, j, german, listed_only=listed_only)
+                listed_only = not (word in NAMES or is_first_name_word(word))
+                k = _surnames_end(words, j, german, listed_only=listed_only, unlisted=not listed_only)
                 if k > j and not (listed_only and text[start:words[k - 1][1]] in PLACE_NAMES):  # "Santa Cruz"
                     score = KNOWN_FIRST_NAME if listed_only else FULL_NAME
                     found.append(SpanMatch(start, words[k - 1][1], score, "first name and surname"))
@@ -135,8 +156,9 @@ def find_names(text: str, *, german: bool = False) -> list[SpanMatch]:
                 if listed_only:
                     i += 1
                     continue
-                score = KNOWN_FIRST_NAME if word in NAMES else FIRST_NAME
-                if not german or word in NAMES:
+                known = word in NAMES or ("-" in word and all(p in NAMES for p in word.split("-")))
+                score = KNOWN_FIRST_NAME if known or "-" in word else FIRST_NAME
+                if not german or known or "-" in word:
                     found.append(SpanMatch(start, end, score, "first name"))
             elif not german and _is_name_like(word) and not is_english_word(word):
                 j = i + 2 if i + 1 < len(words) and _is_initial(words[i + 1][2]) else i + 1

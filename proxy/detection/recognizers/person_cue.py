@@ -7,12 +7,16 @@ The cue is matched case-insensitively; the name must be capitalised (one to thre
 from __future__ import annotations
 
 from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec
+from proxy.detection.recognizers.name_parts import NAME_PARTICLE
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſ"
 _WORD = rf"[{_UPPER}][\w'’-]+"
-_NAME = rf"{_WORD}(?:[ ][{_UPPER}]\.?(?!\w))?(?:[ ](?:van|von|de|da|del|der|ten|ter|le|la)?[ ]?{_WORD}){{0,2}}"
+# Particles may open the name ("Herr von der Heide", "Frau zu Dohna") and sit between its words.
+_NAME = (rf"(?:{NAME_PARTICLE}[ ])?{_WORD}(?:[ ][{_UPPER}]\.?(?!\w))?(?:[ ](?:{NAME_PARTICLE}[ ])?{_WORD}){{0,2}}")
 _CUES = (r"my name is|my name's|name is|call me|calls me|named|is called|was called|called me|last name is"
          r"|first name is|full name is|mein name ist|ich heiße|ich heisse|heißt|heisst|namens"
+         r"|assigned to|reported by|requested by|approved by|owned by|handled by|zugewiesen an"
+         r"|ansprechpartner ist|ansprechpartnerin ist"
          r"|mr\.?|mrs\.?|ms\.?|miss|mx\.?|dr\.?|prof\.?|sir|madam|herr|herrn|frau")
 
 # A title after a title ("Prof. Dr. Hacker") is not the name.

@@ -1,0 +1,70 @@
+"""`govproxy scan` and `govproxy redact` on German business text as a user runs them: whole names with particles,
+hyphens and nicknames, names in table cells, chat speaker labels and signatures, surnames that are words found
+again alone, dates of birth with the month written out, and Steuer-IDs in every grouping."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.harness import REPO, base_env, cli
+
+TEXTS = {
+    "letter": ("Sehr geehrter Herr von der Groeben,\n\nwie besprochen übernimmt Hans-Henning von der Groeben ab "
+               "Montag. Bei Fragen wenden Sie sich an Frau Dr. Bozena van der Berg.\n\nMit freundlichen Grüßen\n\n"
+               "Jost zu Dohna\nEinkauf\n"),
+    "csv": ("Name;Abteilung;Geburtsdatum\nJanus Müller-Lüdenscheidt;Vertrieb;19. Okt. 1960\n"
+            "Gustav Schmiedecke-Hauffer;Einkauf;03.03.1985\n"),
+    "meeting": ('Protokoll\nTeilnehmer: Katharina "Kathi" Beer, Grace Love\n\n- Love klärt Budget\n'
+                "- Kathi schickt die Folien\n"),
+    "chat": ("[09:12] Heinz-Josef von der Heide: Moin, ist die Freigabe durch?\n[09:13] Crystal Green: noch nicht\n"
+             "[09:14] Heinz-Josef von der Heide: Danke!\n"),
+    "hr": ("Personalnotiz: Frau Anna Koch, geb. 19. Okt. 1960, Steuer-ID 503 746 814 45. Ihr Mann (Geburtsdatum: "
+           "3. März 1985) hat die IdNr. 86.095.742.719."),
+}
+PEOPLE = {
+    "letter": ["von der Groeben", "Hans-Henning von der Groeben", "Bozena van der Berg", "Jost zu Dohna"],
+    "csv": ["Janus Müller-Lüdenscheidt", "Gustav Schmiedecke-Hauffer"],
+    "meeting": ['Katharina "Kathi" Beer', "Grace Love", "Love", "Kathi"],
+    "chat": ["Heinz-Josef von der Heide", "Crystal Green", "Heinz-Josef von der Heide"],
+    "hr": ["Anna Koch"],
+}
+OTHER = {"csv": [("DATE_OF_BIRTH", "19. Okt. 1960"), ("DATE_OF_BIRTH", "03.03.1985")],
+         "hr": [("DATE_OF_BIRTH", "19. Okt. 1960"), ("DE_TAX_ID", "503 746 814 45"),
+                ("DATE_OF_BIRTH", "3. März 1985"), ("DE_TAX_ID", "86.095.742.719")]}
+
+
+def env() -> dict[str, str]:
+    return base_env(GOVPROXY_POLICIES_DIR=str(REPO / "policies"))
+
+
+def _spans(text: str, value: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text)]
+
+
+def test_scan_finds_whole_names_dates_of_birth_and_tax_ids(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in TEXTS.items()))
+    out = cli("scan", str(src), "--format", "jsonl", "--input", "jsonl", env=env()).stdout
+    found = {item["id"]: item["findings"] for item in map(json.loads, out.splitlines())}
+    for key, text in TEXTS.items():
+        spans = {(f["start"], f["end"]): f["entity_type"] for f in found[key]}
+        for name in PEOPLE[key]:
+            for span in _spans(text, name):
+                inside = [s for s in spans if s[0] <= span[0] and span[1] <= s[1]]
+                assert inside, f"{key}: {name!r} at {span} is not covered by one finding ({found[key]})"
+                assert all(spans[s] == "PERSON" for s in inside)
+        for entity, value in OTHER.get(key, []):
+            assert spans.get(_spans(text, value)[0]) == entity, f"{key}: {value!r} is not one {entity} finding"
+    assert not any(name in out for names in PEOPLE.values() for name in names)  # scan prints no values
+
+
+def test_redact_leaves_no_part_of_a_name_and_keeps_titles() -> None:
+    text = "\n\n".join(TEXTS.values())
+    out = cli("redact", "-", "--language", "de", env=env(), input=text).stdout
+    words = {w for names in PEOPLE.values() for n in names for w in re.findall(r"\w+", n) if w[0].isupper()}
+    assert not [w for w in words if re.search(rf"(?<!\w){w}(?!\w)", out)], out
+    for value in ("503 746 814 45", "86.095.742.719", "19. Okt. 1960", "3. März 1985"):
+        assert value not in out
+    assert "Frau Dr. <PERSON_" in out and "Herr <PERSON_" in out
