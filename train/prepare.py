@@ -21,8 +21,9 @@ from pathlib import Path
 import corpora
 import spacy
 import synth_de
+import synth_news
 import tokenizer
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import Doc, DocBin, Span
 from spacy.training import biluo_tags_to_spans, iob_to_biluo
 from spacy.util import filter_spans
 
@@ -30,18 +31,28 @@ SEED = 20261206
 
 
 def from_words(nlp: spacy.Language, words: list[str], tags: list[str]) -> Doc:
-    doc = Doc(nlp.vocab, words=words, spaces=[True] * (len(words) - 1) + [False])
-    doc.ents = biluo_tags_to_spans(doc, iob_to_biluo(tags))
-    return doc
+    """Words joined by spaces and tokenised again by our tokenizer, so training sees the tokens inference sees
+    (Europeana's OCR tokens hold punctuation: "Berlin," is one word there)."""
+    words_doc = Doc(nlp.vocab, words=words, spaces=[True] * (len(words) - 1) + [False])
+    spans = biluo_tags_to_spans(words_doc, iob_to_biluo(tags))
+    return from_chars(nlp, words_doc.text, [(s.start_char, s.end_char, s.label_) for s in spans])
 
 
 def from_chars(nlp: spacy.Language, text: str, spans: Iterable[tuple[int, int, str]]) -> Doc:
+    """A doc with entity spans widened to whole tokens, then trimmed of punctuation at either end."""
     doc = nlp.make_doc(text)
     ents = []
     for start, end, label in spans:
         span = doc.char_span(start, end, label=label, alignment_mode="expand")
-        if span is not None:
-            ents.append(span)
+        if span is None:
+            continue
+        first, last = span.start, span.end
+        while first < last and (doc[first].is_punct or doc[first].is_space):
+            first += 1
+        while last > first and (doc[last - 1].is_punct or doc[last - 1].is_space):
+            last -= 1
+        if first < last:
+            ents.append(Span(doc, first, last, label=label))
     doc.ents = filter_spans(ents)
     return doc
 
@@ -52,6 +63,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--synthetic-train", type=int, default=3000)
     parser.add_argument("--synthetic-dev", type=int, default=600)
+    parser.add_argument("--news-train", type=int, default=3000)
+    parser.add_argument("--news-dev", type=int, default=300)
     args = parser.parse_args()
     rng = random.Random(SEED)
     nlp = tokenizer.add_separators(spacy.blank("de"))
@@ -75,6 +88,8 @@ def main() -> None:
         put("dev" if rng.random() < 0.15 else "train", "smartdata", [from_chars(nlp, text, spans)])
     put("train", "synthetic", (from_chars(nlp, t, s) for t, s in synth_de.generate(args.synthetic_train, SEED)))
     put("dev", "synthetic", (from_chars(nlp, t, s) for t, s in synth_de.generate(args.synthetic_dev, SEED + 1)))
+    put("train", "synthetic_news", (from_chars(nlp, t, s) for t, s in synth_news.generate(args.news_train, SEED + 2)))
+    put("dev", "synthetic_news", (from_chars(nlp, t, s) for t, s in synth_news.generate(args.news_dev, SEED + 3)))
 
     args.out.mkdir(parents=True, exist_ok=True)
     stats: dict[str, object] = {"seed": SEED, "label_mapping": corpora.LABELS, "dropped": list(corpora.DROPPED)}
