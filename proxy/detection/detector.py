@@ -58,17 +58,18 @@ class Detector:
     @classmethod
     def build(cls, *, spacy_model: str, policies_dir: Path, languages: Sequence[str] = ("en", "de"),
               default_language: str = "en", score_threshold: float = 0.4, cache_size: int = 4096,
-              processes: int = 0, presidio_defaults: bool = False) -> Detector:
+              processes: int = 0, presidio_defaults: bool = False, german_model: str = "") -> Detector:
         """Load the model(s) and recognizers now (seconds), so the first request does not pay for it.
 
         Raises `RecognizerConfigError` when `policies_dir/recognizers.yaml` is invalid.
         """
         config = DetectorConfig(spacy_model=spacy_model, policies_dir=Path(policies_dir),
                                 languages=tuple(languages), default_language=default_language,
-                                score_threshold=score_threshold, presidio_defaults=presidio_defaults)
+                                score_threshold=score_threshold, presidio_defaults=presidio_defaults,
+                                german_model=german_model)
         detector = cls(config, cache_size=cache_size, processes=processes)
         log.info("detector_ready", mode="processes" if processes else "thread", processes=processes,
-                 languages=list(config.languages), spacy_model=spacy_model, cache_size=cache_size)
+                 languages=list(config.languages), ner_models=config.ner_models(), cache_size=cache_size)
         return detector
 
     def _start_pool(self) -> ProcessPoolExecutor:
