@@ -1,6 +1,7 @@
 """Detection quality on the shared evaluation sets: govproxy vs plain Presidio defaults, measured in the same run.
 
     python bench/detection_quality.py [--split dev|test] [--limit N] [--eval-dir DIR] [--datasets a,b] [--json]
+                                      [--save FILE] [--before FILE]
 
 Runs `govproxy scan --format jsonl` (a subprocess, as a user would) over `<eval-dir>/<dataset>/<split>.jsonl`,
 once as shipped and once with `--presidio-defaults` (Presidio's default recognizers, the same spaCy model, every
@@ -11,6 +12,10 @@ overlaps at all, whatever its label (what would reach the model unredacted).
 Precision counts findings whose mapped label the dataset annotates; findings of other types (say DE_TAX_ID on a
 news corpus) are listed separately as "not annotated here", with how many of them touch any gold span.
 Tune on dev only; the test split is for the final report.
+
+`--save FILE` writes the JSON report beside the tables; `--before FILE` (a report saved from an earlier tree, say
+the commit before a change) adds one table of PERSON and LOCATION precision, recall and leak per dataset: Presidio's
+defaults, before, and now.
 """
 
 from __future__ import annotations
@@ -173,6 +178,8 @@ def main() -> None:
     ap.add_argument("--policies", type=Path, default=REPO / "policies",
                     help="policies directory whose recognizers.yaml applies (default: the repo's policies/)")
     ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    ap.add_argument("--save", type=Path, help="also write the JSON report to this file")
+    ap.add_argument("--before", type=Path, help="a JSON report from an earlier tree: print before/after beside it")
     args = ap.parse_args()
 
     wanted = {d for d in args.datasets.split(",") if d}
@@ -199,8 +206,32 @@ def main() -> None:
             for which, r in results.items()} | {"records": len(records)}
         if not args.json:
             print_dataset(ds.name, len(records), results["ours"], results["presidio"])
+    full = {"split": args.split, "limit": args.limit, "datasets": report}
+    if args.save:
+        args.save.write_text(json.dumps(full, indent=2) + "\n")
     if args.json:
-        print(json.dumps({"split": args.split, "limit": args.limit, "datasets": report}, indent=2))
+        print(json.dumps(full, indent=2))
+    elif args.before:
+        print_before_after(report, json.loads(args.before.read_text())["datasets"])
+
+
+def print_before_after(now: dict, before: dict, labels: tuple[str, ...] = ("PERSON", "LOCATION")) -> None:
+    """PERSON and LOCATION per dataset: Presidio's defaults (this run), the earlier tree, and this tree."""
+    def cells(entry: dict | None) -> str:
+        if not entry:
+            return f"{'-':>6} {'-':>6} {'-':>6}"
+        return f"{_fmt(entry['precision'])} {_fmt(entry['recall'])} {_fmt(entry['leak'])}"
+
+    print(f"\n== before/after ({'P R leak' :>8} each)")
+    print(f"{'dataset':<19}{'label':<10}{'gold':>6} | {'presidio defaults':^20} | {'before':^20} | {'after':^20}")
+    for ds, res in now.items():
+        for label in labels:
+            after = res["ours"]["labels"].get(label)
+            if after is None:
+                continue
+            prior = before.get(ds, {}).get("ours", {}).get("labels", {}).get(label)
+            base = res["presidio"]["labels"].get(label)
+            print(f"{ds:<19}{label:<10}{after['gold']:>6} | {cells(base)} | {cells(prior)} | {cells(after)}")
 
 
 if __name__ == "__main__":

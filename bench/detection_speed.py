@@ -4,7 +4,10 @@ the cache saves on a long chat. Ratios are against Presidio's defaults (same spa
     python bench/detection_speed.py [--prompts 100] [--processes 2] [--turns 20] [--json]
 
 Prompts are ~1 KB of English built from the presidio_synth_v2 dev sentences (names, addresses, cards, phones), so
-recognizers have real work; German prompts from GermEval dev are timed separately (pattern recognizers only).
+recognizers have real work; German prompts from GermEval dev are timed separately (the German NER, trained by
+the project, reads them), and so are mixed prompts (English and German sentences in turn: each segment goes to its
+own pipeline, unsure ones to both). `en_forced` is the English prompts with the language given (one pipeline, no
+per-segment plan): against it, `en` shows what deciding the language per segment costs.
 """
 
 from __future__ import annotations
@@ -37,6 +40,18 @@ def prompts_from(path: Path, n: int, size: int = 1024) -> list[str]:
             parts.append(sentences[i % len(sentences)])
             i += 1
         out.append(" ".join(parts)[:size])
+    return out
+
+
+def mixed_prompts(en_path: Path, de_path: Path, n: int, size: int = 1024) -> list[str]:
+    """`n` prompts of about `size` characters, alternating English and German sentences."""
+    en = prompts_from(en_path, n, size // 2)
+    de = prompts_from(de_path, n, size // 2)
+    out = []
+    for a, b in zip(en, de, strict=True):
+        half_a, half_b = a.split(". "), b.split(" . ")
+        parts = [p for pair in zip(half_a, half_b, strict=False) for p in pair]
+        out.append(". ".join(parts)[:size])
     return out
 
 
@@ -111,6 +126,7 @@ def main() -> None:
 
     en = prompts_from(EVAL / "presidio_synth_v2" / "dev.jsonl", args.prompts)
     de = prompts_from(EVAL / "germeval2014" / "dev.jsonl", args.prompts)
+    mixed = mixed_prompts(EVAL / "presidio_synth_v2" / "dev.jsonl", EVAL / "germeval2014" / "dev.jsonl", args.prompts)
     chat = prompts_from(EVAL / "presidio_synth_v2" / "dev.jsonl", args.turns, size=300)
     report: dict[str, object] = {"prompts": args.prompts, "prompt_bytes": 1024}
 
@@ -120,6 +136,7 @@ def main() -> None:
 
     ours, ours_start = build()
     report["ours_thread"] = {"startup_s": ours_start, "en": latency(ours, en), "de": latency(ours, de),
+                             "mixed": latency(ours, mixed), "en_forced": latency(ours, en, "en"),
                              "process_max_rss_mib": rss_mib()}
     report["ours_thread"]["throughput"] = pool_throughput(ours, en, 4)  # type: ignore[index]
     ours.close()
@@ -141,6 +158,9 @@ def main() -> None:
     report["ratios"] = {  # < 1 is faster than Presidio's defaults
         "p50_vs_presidio": round(t["en"]["p50_ms"] / b["p50_ms"], 2),  # type: ignore[index]
         "thread_kbps_vs_presidio": round(t["throughput"]["kb_per_s"] / b["kb_per_s"], 2),  # type: ignore[index]
+        "de_p50_vs_en": round(t["de"]["p50_ms"] / t["en"]["p50_ms"], 2),  # type: ignore[index]
+        "mixed_p50_vs_en": round(t["mixed"]["p50_ms"] / t["en"]["p50_ms"], 2),  # type: ignore[index]
+        "en_p50_per_segment_vs_forced": round(t["en"]["p50_ms"] / t["en_forced"]["p50_ms"], 2),  # type: ignore[index]
     }
     if "ours_pool" in report:
         report["ratios"]["pool_kbps_vs_thread"] = round(  # type: ignore[index]
@@ -159,7 +179,9 @@ def main() -> None:
     print(f"ours, thread (en) : start {t['startup_s']} s, p50 {t['en']['p50_ms']} ms, p99 {t['en']['p99_ms']} ms, "
           f"{t['en']['kb_per_s']} KB/s single stream, {t['throughput']['kb_per_s']} KB/s via detect(), "
           f"max RSS {t['process_max_rss_mib']} MiB")
-    print(f"ours, thread (de) : p50 {t['de']['p50_ms']} ms, p99 {t['de']['p99_ms']} ms, {t['de']['kb_per_s']} KB/s")
+    for name in ("de", "mixed", "en_forced"):
+        print(f"ours, thread ({name}){' ' * (9 - len(name))}: p50 {t[name]['p50_ms']} ms, p99 {t[name]['p99_ms']} ms, "
+              f"{t[name]['kb_per_s']} KB/s")
     if "ours_pool" in report:
         p = report["ours_pool"]
         print(f"ours, {p['processes']} processes: start {p['startup_s']} s, {p['throughput']['kb_per_s']} KB/s "

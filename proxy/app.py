@@ -95,7 +95,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                   score_threshold=settings.detection_score_threshold,
                                   cache_size=settings.detection_cache_size,
                                   processes=settings.detection_processes, custom=policy.snapshot.recognizers,
-                                  recognizers_version=policy.snapshot.recognizers_version)
+                                  recognizers_version=policy.snapshot.recognizers_version,
+                                  german_model=settings.german_spacy_model)
         policy.before_swap = lambda snap: detector.use_recognizers(snap.recognizers, snap.recognizers_version)
         log_warnings(policy.snapshot)
         budgets = BudgetHolder(settings.policies_dir)  # raises if budgets.yaml does not validate: fail closed

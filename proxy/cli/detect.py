@@ -118,7 +118,8 @@ def _analyzed(records: list[Record], language: str | None, policies: Path | None
         detector = Detector.build(spacy_model=settings.spacy_model, policies_dir=policies or settings.policies_dir,
                                   default_language=settings.default_language,
                                   score_threshold=settings.detection_score_threshold, cache_size=0,
-                                  processes=processes, presidio_defaults=presidio_defaults)
+                                  processes=processes, presidio_defaults=presidio_defaults,
+                                  german_model=settings.german_spacy_model)
     except RecognizerConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import spacy
 import tldextract
@@ -256,7 +256,8 @@ class PresidioAnalyzer:
 
     def __init__(self, *, spacy_model: str, languages: Sequence[str], specs: Iterable[RecognizerSpec],
                  ner_languages: Sequence[str] = ("en",), lean_pipeline: bool = True,
-                 presidio_defaults_only: bool = False) -> None:
+                 presidio_defaults_only: bool = False, ner_models: Mapping[str, str] | None = None) -> None:
+        """`ner_models` (language -> spaCy pipeline name or path) replaces `spacy_model` for `ner_languages`."""
         offline_tldextract()
         languages = list(languages)
         ner_config = dict(NER_MODEL_CONFIGURATION)
@@ -264,7 +265,11 @@ class PresidioAnalyzer:
             ner_config["labels_to_ignore"] = ["ORGANIZATION", *NER_MODEL_CONFIGURATION["labels_to_ignore"]]
         specs = tuple(specs)
         context_words = frozenset(w.lower() for spec in specs for w in spec.context)
-        nlp_engine = _LeanSpacyEngine({lang: spacy_model for lang in ner_languages if lang in languages},
+        if ner_models is None:
+            ner_models = {lang: spacy_model for lang in ner_languages}
+        ner_models = {lang: m for lang, m in ner_models.items() if lang in languages}
+        ner_languages = tuple(ner_models)
+        nlp_engine = _LeanSpacyEngine(ner_models,
                                       languages, lean=lean_pipeline, ner_config=ner_config,
                                       context_words=context_words)
         nlp_engine.load()

@@ -66,7 +66,7 @@ class Detector:
     def build(cls, *, spacy_model: str, policies_dir: Path, languages: Sequence[str] = ("en", "de"),
               default_language: str = "en", score_threshold: float = 0.4, cache_size: int = 4096,
               processes: int = 0, presidio_defaults: bool = False, custom: CustomRecognizers | None = None,
-              recognizers_version: str = "") -> Detector:
+              recognizers_version: str = "", german_model: str = "") -> Detector:
         """Load the model(s) and recognizers now (seconds), so the first request does not pay for it.
 
         `custom`: the custom recognizers to run (the policy snapshot's); without it `policies_dir/recognizers.yaml`
@@ -74,11 +74,12 @@ class Detector:
         """
         config = DetectorConfig(spacy_model=spacy_model, policies_dir=Path(policies_dir),
                                 languages=tuple(languages), default_language=default_language,
-                                score_threshold=score_threshold, presidio_defaults=presidio_defaults, custom=custom)
+                                score_threshold=score_threshold, presidio_defaults=presidio_defaults, custom=custom,
+                                german_model=german_model)
         detector = cls(config, cache_size=cache_size, processes=processes)
         detector.recognizers_version = recognizers_version
         log.info("detector_ready", mode="processes" if processes else "thread", processes=processes,
-                 languages=list(config.languages), spacy_model=spacy_model, cache_size=cache_size)
+                 languages=list(config.languages), ner_models=config.ner_models(), cache_size=cache_size)
         return detector
 
     def _start_pool(self, config: DetectorConfig | None = None) -> ProcessPoolExecutor:

@@ -1,5 +1,6 @@
-"""One process's detection of one text: pick the language, fold Unicode, run Presidio, clean up, map back; then
-the same once more over the text with its hidden runs (base64, digits one by one) decoded, if it has any.
+"""One process's detection of one text: fold Unicode, decide the language per segment, run Presidio once per
+language over the segments that language must read, clean up, map back; then the same once more over the text with
+its hidden runs (base64, digits one by one) decoded, if it has any.
 
 `TextAnalyzer` is what each detector worker holds (one per process, built once). It is synchronous and
 CPU-bound; `Detector` decides where it runs.
@@ -31,8 +32,18 @@ from proxy.detection.resolve import (
 )
 from proxy.detection.secret_spans import SECRET_TYPES, secrets_first
 
-# Languages with an NER model installed. German has none on PyPI: German text gets pattern recognizers only.
-NER_LANGUAGES = ("en",)
+# Languages with an NER model: English from PyPI (`spacy_model`), German trained by the project (train/) and
+# shipped as package data (`german_model`).
+NER_LANGUAGES = ("en", "de")
+PACKAGED_GERMAN_MODEL = Path(__file__).resolve().parent / "models" / "de_ner"
+
+
+def german_model_path(setting: str) -> str | None:
+    """The German pipeline to load: "" is the packaged one, "off" none (German text then gets patterns and name
+    lists only), anything else a path or an installed package name."""
+    if setting.strip().lower() == "off":
+        return None
+    return setting.strip() or str(PACKAGED_GERMAN_MODEL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,16 @@ class DetectorConfig:
     ner_languages: tuple[str, ...] = field(default=NER_LANGUAGES)
     # The custom recognizers to run (the policy snapshot's, parsed once); None: read policies_dir/recognizers.yaml.
     custom: CustomRecognizers | None = None
+    # "" = the packaged German pipeline, "off" = none, else a path or package name (see `german_model_path`).
+    german_model: str = ""
+
+    def ner_models(self) -> dict[str, str]:
+        """Language -> spaCy pipeline to load, for the configured languages that have one."""
+        models = {"en": self.spacy_model}
+        german = german_model_path(self.german_model)
+        if german is not None:
+            models["de"] = german
+        return {lang: m for lang, m in models.items() if lang in self.ner_languages and lang in self.languages}
 
 
 class TextAnalyzer:
@@ -60,13 +81,17 @@ class TextAnalyzer:
         custom = config.custom if config.custom is not None else load_recognizers(config.policies_dir)
         self.allow_list = custom.allow_list
         self.disabled_entities = custom.disabled_entities
+        # The recognizers' context words are field labels ("Steuer-ID", "Telefon", "IBAN"): a model finding that is
+        # exactly one of them names no one (the German model took "Steuer-ID" for a hyphenated surname).
+        self.labels = frozenset(w.lower() for spec in builtin_specs() + custom.specs for w in spec.context)
         if config.presidio_defaults:
             self.presidio = PresidioAnalyzer(spacy_model=config.spacy_model, languages=("en",), specs=(),
                                              lean_pipeline=False, presidio_defaults_only=True)
             self.picker = LanguagePicker(("en",), "en")
         else:
+            specs = builtin_specs() + custom.specs
             self.presidio = PresidioAnalyzer(spacy_model=config.spacy_model, languages=config.languages,
-                                             specs=builtin_specs() + custom.specs, ner_languages=config.ner_languages,
+                                             specs=specs, ner_models=config.ner_models(),
                                              lean_pipeline=config.lean_pipeline)
             self.picker = LanguagePicker(config.languages, config.default_language)
 
@@ -83,17 +108,19 @@ class TextAnalyzer:
         if not text or not text.strip():
             return ()
         folded = normalise(text)
-        lang = self.pick_language(folded.text, language)
+        if language is not None:
+            self.pick_language(folded.text, language)  # checked
         if self.config.presidio_defaults:
             # The baseline is Presidio as it comes: no clean-up, overlaps left in, nothing decoded.
+            lang = self.pick_language(folded.text, language)
             raw = self.presidio.analyze(folded.text, lang, self.config.score_threshold)
             return tuple(self._to_original(f, folded) for f in sorted(raw, key=lambda f: (f.start, f.end)))
-        found = self._detect(folded.text, lang)
+        found = self._detect(folded.text, language)
         hidden = decoded_view(folded.text)
         if hidden is not None:
             # What a hidden run spells wins over what its encoded form looked like (base64 read as a name), except
             # over a secret: a Kubernetes Secret's base64 value stays a secret whatever it decodes to.
-            inside = [self._to_original(f, hidden.view) for f in self._detect(hidden.view.text, lang)
+            inside = [self._to_original(f, hidden.view) for f in self._detect(hidden.view.text, language)
                       if hidden.touches_decoded(f.start, f.end)]
             kept = [f for f in found if f.entity_type in SECRET_TYPES]
             inside = [g for g in inside if g.entity_type in SECRET_TYPES
@@ -103,10 +130,20 @@ class TextAnalyzer:
             found = resolve_overlaps(secrets_first(inside + outside), folded.text)
         return tuple(self._to_original(f, folded) for f in found)
 
-    def _detect(self, text: str, language: str) -> list[Finding]:
-        """Presidio plus clean-up over already-folded text: offsets into `text`, no overlaps."""
-        raw = self.presidio.analyze(text, language, self.config.score_threshold)
-        kept = [f for f in raw if f.entity_type not in self.disabled_entities]
+    def _detect(self, text: str, language: str | None) -> list[Finding]:
+        """Presidio plus clean-up over already-folded text: offsets into `text`, no overlaps. Without a `language`,
+        each language's pipeline reads the segments planned for it (`LanguagePicker.plan`)."""
+        plan = {language: [(0, len(text))]} if language is not None else self.picker.plan(text)
+        raw: list[Finding] = []
+        for i, (lang, regions) in enumerate(plan.items()):
+            found = self.presidio.analyze(only_regions(text, regions), lang, self.config.score_threshold)
+            # The whole text's language comes first; where another language's finding overlaps one of its
+            # findings with a different type, its type stands (on the English dev sets the German model called
+            # some English places people).
+            raw += found if i == 0 else [f for f in found if not any(
+                g.start < f.end and f.start < g.end and g.entity_type != f.entity_type for g in raw)]
+        kept = [f for f in raw if f.entity_type not in self.disabled_entities
+                and not (f.recognizer == "SpacyRecognizer" and text[f.start:f.end].lower() in self.labels)]
         kept = streets_named_after_people(review_model_names(drop_false_positives(kept, text), text), text)
         # A name found in part covers the whole name; its mentions are searched again, and widened in turn.
         kept = extend_names(propagate_names(extend_names(kept, text), text), text)
@@ -121,3 +158,20 @@ class TextAnalyzer:
         if (start, end) == (f.start, f.end):
             return f
         return Finding(f.field, start, end, f.entity_type, f.score, f.recognizer, f.language)
+
+
+def only_regions(text: str, regions: list[tuple[int, int]]) -> str:
+    """`text` with everything outside `regions` blanked (line breaks kept), so offsets hold and lines stay lines."""
+    if regions == [(0, len(text))]:
+        return text
+    out, pos = [], 0
+    for start, end in regions:
+        out.append(_blank(text[pos:start]))
+        out.append(text[start:end])
+        pos = end
+    out.append(_blank(text[pos:]))
+    return "".join(out)
+
+
+def _blank(piece: str) -> str:
+    return "".join("\n" if ch == "\n" else " " for ch in piece)

