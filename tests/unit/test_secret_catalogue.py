@@ -31,8 +31,9 @@ def test_every_entry_finds_its_example_and_nothing_in_plain_text() -> None:
     catalogue = load_catalogue()
     for entry in data["entries"]:
         assert catalogue.find(entry["example"]), entry["id"]
-    prose = (REPO / "README.md").read_text(encoding="utf-8")[:20000]
-    assert catalogue.find(prose) == []
+    # The project's own prose is full of technical words and identifiers, and holds no secret.
+    for doc in (REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))):
+        assert catalogue.find(doc.read_text(encoding="utf-8")) == [], doc.name
 
 
 def test_catalogue_types_are_secrets_in_detection_and_in_the_shipped_policy() -> None:
