@@ -97,6 +97,9 @@ def _surname(word: str, german: bool) -> bool:
     # After a first name a listed surname counts even where it is a word (Young, Bauer), and so does a hyphenated
     # one with a listed part (Müller-Lüdenscheidt); in English text so does any word that is no English word (most
     # surnames the lists lack).
+    # A hyphenated one needs every part written like a name: "Steuer-ID", "US-Dollar", "E-Mail" are labels.
+    if "-" in word and not _name_parts(word):
+        return False
     return is_surname_word(word) or (not german and not is_english_word(word))
 
 
@@ -105,10 +108,15 @@ _NOUN_ENDING = regex.compile(r"(?:ung|heit|keit|schaft|ion|tät|nis|tum|ment|enz
                              r"|ität|age|ums|en|ern|ens)$")
 
 
+def _name_parts(word: str) -> bool:
+    """Every hyphen part capitalised and lower-case after its first letter (not "RdNr", "US-Dollar", "Steuer-ID")."""
+    return all(len(p) > 1 and p[1:].islower() for p in word.split("-"))
+
+
 def _unlisted_german_surname(word: str) -> bool:
     """After a first name that is no word, a capitalised word the lists lack is read as a surname in German text
     ("Noémie Muggerle"), unless it is a known word, a place or shaped like a noun."""
-    return (_is_name_like(word) and all(p[1:].islower() for p in word.split("-"))  # not "RdNr", "US-Dollar"
+    return (_is_name_like(word) and _name_parts(word)
             and word.lower() not in GERMAN_WORDS and not is_english_word(word)
             and word not in PLACE_NAMES and not _NOUN_ENDING.search(word.split("-")[-1]))
 
@@ -124,7 +132,7 @@ def _surnames_end(words: list[tuple[int, int, str]], j: int, german: bool, *, li
             if particles and words[k][2].lower() in _PARTICLE_WORDS and k + 1 < len(words):
                 k += 1
         word = words[k][2]
-        listed = is_last_name(word) or ("-" in word and is_surname_word(word))
+        listed = is_last_name(word) or ("-" in word and _name_parts(word) and is_surname_word(word))
         if not (listed if listed_only else _surname(word, german)) and not (
                 unlisted and german and end == j and _unlisted_german_surname(word)):
             break
