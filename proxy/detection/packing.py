@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from proxy.detection.findings import Finding
 
 SEPARATOR = "\n\n"
+# Only requests with more texts than this are packed: a pack has one language for the whole text, so packing a
+# few fields of different languages would read some of them with the wrong model; below this the per-text cost is
+# small anyway.
+PACK_MIN_TEXTS = 32
 # A text shorter than this is packed with its neighbours; packs grow up to about PACK_CHARS characters.
 SMALL_TEXT = 500
 PACK_CHARS = 4000
@@ -29,7 +33,10 @@ class Pack:
 
 
 def plan(texts: Sequence[str]) -> list[Pack]:
-    """The packs covering `texts`, each text in exactly one, in order; a long text is a pack of its own."""
+    """The packs covering `texts`, each text in exactly one, in order; a long text is a pack of its own, and so is
+    every text when there are few."""
+    if len(texts) <= PACK_MIN_TEXTS:
+        return [Pack(text, (i,), (0,)) for i, text in enumerate(texts)]
     packs: list[Pack] = []
     members: list[int] = []
     pieces: list[str] = []
