@@ -129,7 +129,7 @@ def record_values(ctx: RequestContext, record_id: str, kind: Kind = Kind.REQUEST
             "matches": [{"rule": m.rule, "action": m.action.value, "mode": m.mode.value} for m in decision.matches],
             "strategies": dict(decision.strategies), "targets": list(decision.targets),
             "rerouted_from": _clip(decision.rerouted_from, 256),
-            "detail": _decision_inputs(ctx),
+            "detail": {**(values["detail"] or {}), **(_decision_inputs(ctx) or {})} or None,
         })
     return values
 
