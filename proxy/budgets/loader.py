@@ -70,4 +70,7 @@ class BudgetHolder:
     async def watch(self, interval_s: float) -> None:
         while True:
             await asyncio.sleep(max(interval_s, 0.5))
-            self.reload()
+            try:
+                self.reload()
+            except Exception as exc:  # noqa: BLE001 - one bad read must not stop the watcher: last good stays
+                log.error("budgets_reload_failed", error_class=type(exc).__name__, version_in_force=self.version)

@@ -166,8 +166,11 @@ def test_limits_revocation_conversations_and_budgets_hold_across_replicas(cluste
         return {httpx.get(p.url + "/readyz").json()["checks"]["budgets"]["version"] for p in cluster.replicas}
 
     old = budget_versions()
-    (cluster.policies / "budgets.yaml").write_text(_budgets(key_id))  # hot reload, as the policy does
-    deadline = time.time() + 10
+    # Hot reload, as the policy does; written whole at once, as a ConfigMap update swaps the file.
+    staged = cluster.policies / ".budgets.yaml.new"
+    staged.write_text(_budgets(key_id))
+    staged.replace(cluster.policies / "budgets.yaml")
+    deadline = time.time() + 30
     while time.time() < deadline and (len(budget_versions()) != 1 or budget_versions() == old):
         time.sleep(0.2)
     assert len(budget_versions()) == 1 and budget_versions() != old
