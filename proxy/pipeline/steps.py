@@ -21,13 +21,13 @@ from proxy.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from proxy.pipeline.chains import continue_chain, conversation_of
 from proxy.pipeline.services import Services
 from proxy.policy.decision import Action, Location
 from proxy.policy.evaluate import CLASSIFICATION_HEADER, RequestFacts, evaluate
 from proxy.redaction.apply import Whole, apply_redactions
 from proxy.redaction.memory import recall as recall_findings
 from proxy.redaction.memory import remember
-from proxy.redaction.pseudonyms import conversation_key, conversation_opening
 from proxy.request.anthropic import anthropic_to_openai
 from proxy.request.context import Dialect, Endpoint, RequestContext
 from proxy.request.responses import responses_to_openai
@@ -62,6 +62,7 @@ async def parse(ctx: RequestContext, svc: Services) -> None:
         request = parse_openai(Endpoint.CHAT, anthropic_to_openai(body), conversation)
         request.dialect, request.endpoint = Dialect.ANTHROPIC, Endpoint.MESSAGES
     elif ctx.endpoint is Endpoint.RESPONSES:
+        body = await continue_chain(ctx, svc, body)
         request = parse_openai(Endpoint.CHAT, responses_to_openai(body), conversation)
         request.endpoint = Endpoint.RESPONSES
     else:
@@ -105,22 +106,11 @@ async def detect(ctx: RequestContext, svc: Services) -> None:
     raise ServiceUnavailable("The policy is being reloaded; retry the request.", code="policy_reloading")
 
 
-def _conversation(ctx: RequestContext) -> str:
-    """The key of the conversation this request belongs to (proxy.redaction.pseudonyms: caller plus header or
-    opening)."""
-    assert ctx.request is not None and ctx.caller is not None
-    fields = ctx.request.texts
-    # The opening is read from the messages (a tool list or a parameter is not what names a conversation).
-    return conversation_key(ctx.caller.key_id, ctx.request.conversation_id,
-                            conversation_opening([(t.role, t.text) for t in fields if t.path[0] == "messages"]
-                                                 or [(t.role, t.text) for t in fields]))
-
-
 async def recall(ctx: RequestContext, svc: Services) -> None:
     """Conversation memory: remember what was found, then find every value this conversation already knows to be
     sensitive wherever it recurs, before the policy decides (proxy.redaction.memory). Logs counts only."""
     assert ctx.request is not None
-    key = _conversation(ctx)
+    key = conversation_of(ctx)
     if not ctx.findings and await svc.pseudonyms.existing(key) is None:
         return  # nothing to remember, nothing remembered: the conversation takes no room in the store
     pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
@@ -159,7 +149,7 @@ async def redact(ctx: RequestContext, svc: Services) -> None:
     if not strategies or not ctx.findings:
         return
     fields = ctx.request.texts
-    key = _conversation(ctx)
+    key = conversation_of(ctx)
     pmap = ctx.pseudonyms
     if pmap is None:  # the recall stage loads it whenever there are findings; this keeps redact self-contained
         pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)

@@ -91,6 +91,15 @@ class NormalizedRequest:
 
 
 @dataclass(slots=True)
+class ResponseChain:
+    """A Responses API request's place in a `previous_response_id` chain (proxy/pipeline/chains.py)."""
+
+    input: list[Any]                 # its input items, the kept chain before it prepended
+    store: bool = True               # false: the response is not kept (it cannot be chained on)
+    previous_id: str | None = None   # the response it continues
+
+
+@dataclass(slots=True)
 class Usage:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -115,6 +124,11 @@ class RequestContext:
     findings: list[Finding] = field(default_factory=list)
     decision: Decision | None = None
     pseudonyms: PseudonymMap | None = None
+    # The conversation key of the pseudonym map, where it is given rather than derived (a previous_response_id
+    # chain continues its first response's map).
+    conversation: str | None = None
+    # A Responses API request: the input items its response will be kept with (the chain before it included).
+    chain: ResponseChain | None = None
     # The body that was (or would be) sent upstream, after redaction.
     upstream_body: dict[str, Any] | None = None
     redactions: dict[str, str] = field(default_factory=dict)  # entity type -> strategy applied
