@@ -34,6 +34,7 @@ from proxy.policy.loader import PolicyHolder, log_warnings
 from proxy.redaction.kept_responses import LocalKeptResponses
 from proxy.redaction.keys import RedactionKeys
 from proxy.redaction.pseudonyms import PseudonymStore
+from proxy.routing.anthropic_native import AnthropicNative
 from proxy.routing.upstream import Upstream
 from proxy.settings import Settings
 from proxy.shared.connection import connect
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             limiter=Limiter(settings.rate_limit_per_minute, shared), metrics=metrics,
             redaction_keys=redaction_keys, pseudonyms=pseudonyms, budgets=budgets, ledger=Ledger(shared),
             shared=shared, tracing=tracing, remote_ner=remote_ner, kept=kept,
+            anthropic=AnthropicNative(timeout_s=settings.upstream_timeout_s, retries=settings.upstream_retries),
         )
         tasks = [asyncio.create_task(watch_policy(services)),
                  asyncio.create_task(budgets.watch(settings.policy_reload_interval_s))]
@@ -143,6 +145,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             for task in tasks:
                 task.cancel()
             await services.drain()
+            if services.anthropic is not None:
+                await services.anthropic.aclose()
             if shared is not None:
                 await shared.close()
             await audit.close()

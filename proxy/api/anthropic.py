@@ -25,14 +25,37 @@ from proxy.request.context import Dialect, Endpoint, RequestContext, Usage
 from proxy.request.schemas import parse_openai
 
 
+def _native_usage(ctx: RequestContext, usage: Any) -> None:
+    """Anthropic's usage (input counted with its cache reads and writes) -> the audit's token counts."""
+    if not isinstance(usage, dict):
+        return
+    prompt = sum(v for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+                 if isinstance(v := usage.get(k), int))
+    completion = usage.get("output_tokens")
+    if isinstance(usage.get("input_tokens"), int):
+        ctx.usage.prompt_tokens = prompt
+    if isinstance(completion, int):
+        ctx.usage.completion_tokens = completion
+    if ctx.usage.prompt_tokens is not None and ctx.usage.completion_tokens is not None:
+        ctx.usage.total_tokens = ctx.usage.prompt_tokens + ctx.usage.completion_tokens
+
+
 def _body(ctx: RequestContext, result: dict[str, Any]) -> dict[str, Any]:
+    model = ctx.request.model if ctx.request else ""
+    if ctx.native:  # Anthropic's own Message: passed on, under the alias the caller asked for
+        _native_usage(ctx, result.get("usage"))
+        return {**result, "model": model}
     usage = result.get("usage")
     if isinstance(usage, dict):
         ctx.usage = Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens"))
-    return openai_to_anthropic(result, requested_model=ctx.request.model if ctx.request else "")
+    return openai_to_anthropic(result, requested_model=model)
 
 
 async def _stream(ctx: RequestContext, chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    if ctx.native:
+        async for event in _native_stream(ctx, chunks):
+            yield event
+        return
     encoder = AnthropicStreamEncoder(requested_model=ctx.request.model if ctx.request else "")
     async for chunk in chunks:
         usage = chunk.get("usage")
@@ -43,6 +66,19 @@ async def _stream(ctx: RequestContext, chunks: AsyncIterator[dict[str, Any]]) ->
             yield sse_bytes(event, data)
     for event, data in encoder.finish():
         yield sse_bytes(event, data)
+
+
+async def _native_stream(ctx: RequestContext, events: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    """Anthropic's own events, passed on (the model under the caller's alias)."""
+    model = ctx.request.model if ctx.request else ""
+    async for event in events:
+        kind = str(event.get("type"))
+        if kind == "message_start" and isinstance(event.get("message"), dict):
+            _native_usage(ctx, event["message"].get("usage"))
+            event = {**event, "message": {**event["message"], "model": model}}
+        elif kind == "message_delta":
+            _native_usage(ctx, event.get("usage"))
+        yield sse_bytes(kind, event)
 
 
 def _error(exc: ProxyError) -> dict[str, Any]:

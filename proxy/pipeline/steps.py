@@ -29,13 +29,16 @@ from proxy.redaction.apply import Whole, apply_redactions
 from proxy.redaction.memory import recall as recall_findings
 from proxy.redaction.memory import remember
 from proxy.request.anthropic import anthropic_to_openai
+from proxy.request.anthropic_native import parse_anthropic
 from proxy.request.context import Dialect, Endpoint, RequestContext
 from proxy.request.responses import responses_to_openai
 from proxy.request.schemas import parse_openai, rewrite
 from proxy.request.walk import describe_path
+from proxy.response.anthropic_restore import restore_events, restore_message
 from proxy.response.restore import restore_response
 from proxy.response.sse import restore_stream
 from proxy.routing.anthropic_features import extra_headers, speaks_anthropic, without_anthropic_features
+from proxy.routing.anthropic_native import passed_headers
 from proxy.routing.catalogue import Target
 from proxy.routing.upstream import TargetDown
 
@@ -59,8 +62,8 @@ async def parse(ctx: RequestContext, svc: Services) -> None:
         raise BadRequest("Invalid request: the body is not valid JSON.", code="invalid_json") from None
     conversation = ctx.headers.get("x-govproxy-conversation-id")
     if ctx.dialect is Dialect.ANTHROPIC:
-        request = parse_openai(Endpoint.CHAT, anthropic_to_openai(body), conversation)
-        request.dialect, request.endpoint = Dialect.ANTHROPIC, Endpoint.MESSAGES
+        # Kept in Anthropic's shape (scanned whole); converted for other targets when routed (see _call).
+        request = parse_anthropic(body, conversation, svc.redaction_keys.hmac_key)
     elif ctx.endpoint is Endpoint.RESPONSES:
         body = await continue_chain(ctx, svc, body)
         request = parse_openai(Endpoint.CHAT, responses_to_openai(body), conversation)
@@ -167,7 +170,10 @@ async def restore(ctx: RequestContext, svc: Services) -> None:
     """Put pseudonymised values back into the answer (plain now; streamed chunk by chunk as they pass)."""
     if not ctx.pseudonyms:
         return
-    if isinstance(ctx.result, dict):
+    if ctx.native:
+        ctx.result = restore_message(ctx.result, ctx.pseudonyms) if isinstance(ctx.result, dict) \
+            else restore_events(ctx.result, ctx.pseudonyms)
+    elif isinstance(ctx.result, dict):
         ctx.result = restore_response(ctx.result, ctx.pseudonyms)
     else:
         ctx.result = restore_stream(ctx.result, ctx.pseudonyms)
@@ -201,9 +207,6 @@ def candidate_targets(ctx: RequestContext) -> list[Target]:
 async def forward(ctx: RequestContext, svc: Services) -> None:
     assert ctx.request is not None and ctx.upstream_body is not None
     body = ctx.upstream_body
-    if ctx.request.stream and ctx.endpoint in (Endpoint.CHAT, Endpoint.MESSAGES, Endpoint.RESPONSES):
-        # Always ask for usage so the audit has token counts; the caller's stream gets it only if asked.
-        body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
     failures: list[UpstreamError] = []
     for target in candidate_targets(ctx):
         ctx.attempted_targets.append(target.alias)
@@ -241,10 +244,24 @@ async def _call(ctx: RequestContext, svc: Services, target: Target, body: dict[s
             raise BadRequest("Streaming is not supported on /v1/completions; use /v1/chat/completions.",
                              param="stream")
         return await up.completion(target, body)
+    stream = bool(ctx.request and ctx.request.stream)
+    ctx.native = ctx.dialect is Dialect.ANTHROPIC and speaks_anthropic(target)
+    ctx.dropped_features = []
+    if ctx.native:
+        # The scanned and redacted Messages body itself: cache_control, thinking, documents, metadata as sent.
+        native = svc.anthropic
+        assert native is not None
+        headers = passed_headers(ctx.headers)
+        return await (native.stream if stream else native.create)(target, body, headers)
+    if ctx.dialect is Dialect.ANTHROPIC:
+        body = anthropic_to_openai(body)  # the redacted body, for a target that speaks chat
+    if stream:
+        # Always ask for usage so the audit has token counts; the caller's stream gets it only if asked.
+        body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
     if not speaks_anthropic(target):
         body, dropped = without_anthropic_features(body)
         ctx.dropped_features = dropped
     headers = extra_headers(target, ctx.headers)
-    if ctx.request and ctx.request.stream:
+    if stream:
         return await up.chat_stream(target, body, headers)
     return await up.chat(target, body, headers)

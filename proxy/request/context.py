@@ -138,6 +138,9 @@ class RequestContext:
     dropped_features: list[str] = field(default_factory=list)
     # What the route stage got back: a response dict, or an async iterator of chunk dicts when streaming.
     result: Any = None
+    # The result is Anthropic's own (a Message, or its events): the Messages body went natively to an Anthropic
+    # target. False: it is OpenAI-shaped (chat), whatever the caller's dialect.
+    native: bool = False
     # The caller asked for usage in the stream (stream_options.include_usage); we always ask upstream for it.
     wants_stream_usage: bool = False
 
