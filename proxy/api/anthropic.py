@@ -7,22 +7,18 @@ anthropic_message.py and anthropic_stream.py.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from proxy.api.anthropic_message import openai_to_anthropic
 from proxy.api.anthropic_stream import AnthropicStreamEncoder, sse_bytes
 from proxy.api.handler import Renderer, handle
-from proxy.errors import BadRequest, NotFound, ProxyError
-from proxy.request.anthropic import anthropic_to_openai
+from proxy.errors import ProxyError
 from proxy.request.context import Dialect, Endpoint, RequestContext, Usage
-from proxy.request.schemas import parse_openai
 
 
 def _native_usage(ctx: RequestContext, usage: Any) -> None:
@@ -103,38 +99,19 @@ def is_anthropic(path: str, headers: Mapping[str, str]) -> bool:
     return path.startswith("/v1/messages") or "anthropic-version" in headers
 
 
+def _count_body(ctx: RequestContext, result: dict[str, Any]) -> dict[str, Any]:
+    return {"input_tokens": int(result["input_tokens"])}
+
+
+COUNT = Renderer(Dialect.ANTHROPIC, _count_body, _stream, _error, _stream_error)
+
+
 async def count_tokens(request: Request) -> Response:
-    """POST /v1/messages/count_tokens: the caller is identified and the body validated as a Messages body; the
-    tokens are counted here for the model the alias resolves to (litellm's counter), so nothing leaves the proxy
-    and nothing needs redacting."""
-    svc = request.app.state.services
-    try:
-        await svc.keys.authenticate(request.headers)
-        try:
-            body = orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            raise BadRequest("Invalid request: the body is not valid JSON.", code="invalid_json") from None
-        if isinstance(body, dict):
-            body = {"max_tokens": 1, **body}
-        converted = parse_openai(Endpoint.CHAT, anthropic_to_openai(body))
-        target = svc.policy.snapshot.catalogue.get(converted.model)
-        if target is None and converted.model not in svc.policy.snapshot.policy.aliases:
-            raise NotFound(f"The model '{converted.model}' does not exist or you do not have access to it.",
-                           param="model")
-        # The counter is CPU work (a tokenizer): off the event loop.
-        counted = await asyncio.to_thread(svc.upstream.input_tokens, target or _any_chat_target(svc),
-                                        converted.body)
-    except ProxyError as exc:
-        return JSONResponse(exc.anthropic_body(), status_code=exc.status, headers=exc.headers)
-    return JSONResponse({"input_tokens": counted})
-
-
-def _any_chat_target(svc: Any) -> Any:
-    """For a policy alias (auto): the first chat target of the catalogue (counts differ little between them)."""
-    for target in svc.policy.snapshot.catalogue:
-        if "chat" in target.capabilities:
-            return target
-    raise NotFound("No chat model is configured.", param="model")
+    """POST /v1/messages/count_tokens: a Messages body (without max_tokens) through the same stages as a message:
+    scanned, decided (a body the policy blocks is blocked), redacted and audited; then counted by the Anthropic
+    target the policy routes it to (natively, on the redacted body), or here with litellm's token counter for any
+    other target (nothing leaves the proxy)."""
+    return await handle(request, Endpoint.COUNT_TOKENS, COUNT)
 
 
 def routes() -> list[BaseRoute]:

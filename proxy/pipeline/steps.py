@@ -63,7 +63,8 @@ async def parse(ctx: RequestContext, svc: Services) -> None:
     conversation = ctx.headers.get("x-govproxy-conversation-id")
     if ctx.dialect is Dialect.ANTHROPIC:
         # Kept in Anthropic's shape (scanned whole); converted for other targets when routed (see _call).
-        request = parse_anthropic(body, conversation, svc.redaction_keys.hmac_key)
+        request = parse_anthropic(body, conversation, svc.redaction_keys.hmac_key,
+                                  count=ctx.endpoint is Endpoint.COUNT_TOKENS)
     elif ctx.endpoint is Endpoint.RESPONSES:
         body = await continue_chain(ctx, svc, body)
         request = parse_openai(Endpoint.CHAT, responses_to_openai(body), conversation)
@@ -168,7 +169,7 @@ async def redact(ctx: RequestContext, svc: Services) -> None:
 
 async def restore(ctx: RequestContext, svc: Services) -> None:
     """Put pseudonymised values back into the answer (plain now; streamed chunk by chunk as they pass)."""
-    if not ctx.pseudonyms:
+    if not ctx.pseudonyms or ctx.endpoint is Endpoint.COUNT_TOKENS:
         return
     if ctx.native:
         ctx.result = restore_message(ctx.result, ctx.pseudonyms) if isinstance(ctx.result, dict) \
@@ -247,6 +248,13 @@ async def _call(ctx: RequestContext, svc: Services, target: Target, body: dict[s
     stream = bool(ctx.request and ctx.request.stream)
     ctx.native = ctx.dialect is Dialect.ANTHROPIC and speaks_anthropic(target)
     ctx.dropped_features = []
+    if ctx.endpoint is Endpoint.COUNT_TOKENS:
+        if ctx.native:  # counted by Anthropic, on the redacted body
+            assert svc.anthropic is not None
+            return await svc.anthropic.count_tokens(target, body, passed_headers(ctx.headers))
+        # Counted here with litellm's counter for the target's model: nothing leaves the proxy.
+        chat = anthropic_to_openai({**body, "max_tokens": 1})
+        return {"input_tokens": await asyncio.to_thread(up.input_tokens, target, chat)}
     if ctx.native:
         # The scanned and redacted Messages body itself: cache_control, thinking, documents, metadata as sent.
         native = svc.anthropic

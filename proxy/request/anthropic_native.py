@@ -28,6 +28,8 @@ from proxy.request.context import Dialect, Endpoint, NormalizedRequest, TextFiel
 from proxy.request.walk import text_fields
 
 USER_ID_PREFIX = "gpu_"
+# What POST /v1/messages/count_tokens takes; anything else in a count body is dropped (and so needs no scanning).
+COUNT_FIELDS = frozenset({"model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers"})
 _IDENTIFIER_KEYS = {"tool_use": ("id", "name"), "server_tool_use": ("id", "name"), "tool_result": ("tool_use_id",)}
 
 
@@ -37,14 +39,21 @@ def hashed_user_id(key: bytes, user_id: str) -> str:
     return USER_ID_PREFIX + digest[:40]
 
 
-def parse_anthropic(body: Any, conversation_id: str | None, user_key: bytes) -> NormalizedRequest:
-    """The NormalizedRequest of an Anthropic Messages body in its own shape (BadRequest where it is invalid)."""
-    anthropic_to_openai(body)  # validation only: the same errors, naming the field, never the value
+def parse_anthropic(body: Any, conversation_id: str | None, user_key: bytes, *, count: bool = False
+                    ) -> NormalizedRequest:
+    """The NormalizedRequest of an Anthropic Messages body in its own shape (BadRequest where it is invalid).
+    `count`: a count_tokens body (no max_tokens; only the fields count_tokens takes are kept)."""
+    if count and isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k in COUNT_FIELDS}
+        anthropic_to_openai({**body, "max_tokens": 1})
+    else:
+        anthropic_to_openai(body)  # validation only: the same errors, naming the field, never the value
     data = copy.deepcopy(body)
     metadata = data.get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str) and metadata["user_id"]:
         data["metadata"] = {**metadata, "user_id": hashed_user_id(user_key, metadata["user_id"])}
-    return NormalizedRequest(dialect=Dialect.ANTHROPIC, endpoint=Endpoint.MESSAGES, model=data["model"],
+    endpoint = Endpoint.COUNT_TOKENS if count else Endpoint.MESSAGES
+    return NormalizedRequest(dialect=Dialect.ANTHROPIC, endpoint=endpoint, model=data["model"],
                              stream=bool(data.get("stream")), body=data, texts=anthropic_fields(data),
                              conversation_id=conversation_id)
 

@@ -27,6 +27,7 @@ class Endpoint(StrEnum):
     COMPLETIONS = "/v1/completions"
     EMBEDDINGS = "/v1/embeddings"
     MESSAGES = "/v1/messages"
+    COUNT_TOKENS = "/v1/messages/count_tokens"
     RESPONSES = "/v1/responses"
     MODELS = "/v1/models"
     ADMIN = "/admin"
