@@ -80,5 +80,8 @@ async def keep_response(ctx: RequestContext, svc: Services, response: dict[str, 
     if chain is None or not chain.store or ctx.caller is None or ctx.request is None:
         return
     output = [item for item in response.get("output") or [] if isinstance(item, dict)]
-    kept = KeptResponse(conversation_of(ctx), chain.input, output, response)
-    await svc.kept.put(entry_key(ctx.caller.key_id, str(response["id"])), kept)
+    try:
+        kept = KeptResponse(conversation_of(ctx), chain.input, output, response)
+        await svc.kept.put(entry_key(ctx.caller.key_id, str(response["id"])), kept)
+    except Exception as exc:  # noqa: BLE001 - the caller still gets its answer; chaining on it answers 400
+        log.warning("response_not_kept", error_class=type(exc).__name__)
