@@ -115,9 +115,11 @@ def test_a_claude_code_session_keeps_caching_thinking_and_beta_on_an_anthropic_t
 def test_anthropic_features_are_dropped_and_named_for_other_targets(proxy: Proxy, upstreams: Upstreams) -> None:
     r = httpx.post(proxy.url + "/v1/messages", timeout=30,
                    headers={"x-api-key": proxy.key, "anthropic-beta": "context-1m-2025-08-07"},
-                   json={**CLAUDE_CODE, "model": "external-chat", "stream": False})
+                   json={**CLAUDE_CODE, "model": "external-chat", "stream": False,
+                         "metadata": {"user_id": "user_alice_session_7"}})
     assert r.status_code == 200, r.text
     assert r.headers["x-govproxy-dropped"] == "thinking, cache_control"
     received = upstreams.external.recorder.all()[-1]
+    assert "user" not in received["body"] and "alice" not in json.dumps(received)  # govproxy never sends `user`
     assert "anthropic-beta" not in received["headers"]
     assert "thinking" not in received["body"] and "cache_control" not in str(received["body"])
