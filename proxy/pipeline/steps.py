@@ -33,8 +33,9 @@ from proxy.request.anthropic_native import parse_anthropic
 from proxy.request.context import Dialect, Endpoint, RequestContext
 from proxy.request.responses import responses_to_openai
 from proxy.request.schemas import parse_openai, rewrite
+from proxy.request.thinking_signatures import tag_message
 from proxy.request.walk import describe_path
-from proxy.response.anthropic_restore import restore_events, restore_message
+from proxy.response.anthropic_restore import restore_events, restore_message, tag_events
 from proxy.response.restore import restore_response
 from proxy.response.sse import restore_stream
 from proxy.routing.anthropic_features import extra_headers, speaks_anthropic, without_anthropic_features
@@ -169,12 +170,20 @@ async def redact(ctx: RequestContext, svc: Services) -> None:
 
 async def restore(ctx: RequestContext, svc: Services) -> None:
     """Put pseudonymised values back into the answer (plain now; streamed chunk by chunk as they pass)."""
-    if not ctx.pseudonyms or ctx.endpoint is Endpoint.COUNT_TOKENS:
+    if ctx.endpoint is Endpoint.COUNT_TOKENS:
         return
     if ctx.native:
-        ctx.result = restore_message(ctx.result, ctx.pseudonyms) if isinstance(ctx.result, dict) \
-            else restore_events(ctx.result, ctx.pseudonyms)
-    elif isinstance(ctx.result, dict):
+        # Thinking signatures go out tagged, so they can come back unscanned (proxy/request/thinking_signatures.py).
+        key = svc.redaction_keys.hmac_key
+        plain = isinstance(ctx.result, dict)
+        ctx.result = tag_message(ctx.result, key) if plain else tag_events(ctx.result, key)
+        if ctx.pseudonyms:
+            ctx.result = restore_message(ctx.result, ctx.pseudonyms) if plain \
+                else restore_events(ctx.result, ctx.pseudonyms)
+        return
+    if not ctx.pseudonyms:
+        return
+    if isinstance(ctx.result, dict):
         ctx.result = restore_response(ctx.result, ctx.pseudonyms)
     else:
         ctx.result = restore_stream(ctx.result, ctx.pseudonyms)

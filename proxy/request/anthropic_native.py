@@ -9,8 +9,9 @@ text field (proxy/request/walk.py), with Anthropic's places told apart:
   conversation); system text has the role and kind `system`;
 - image bytes (`source.data` of a base64 image) and image URLs are unscannable content (`opaque`), as on chat;
 - `tool_use` ids and names and `tool_result.tool_use_id` are identifiers (replaced whole, identifier-shaped).
-`metadata.user_id` is replaced before anything reads it by a keyed hash (HMAC-SHA256 under the redaction key):
-the provider can still tell a caller's users apart, and never sees who they are.
+Thinking signatures that govproxy handed out (tagged, proxy/request/thinking_signatures.py) come back untagged
+and unscanned; any other is scanned. `metadata.user_id` is replaced before anything reads it by a keyed hash
+(HMAC-SHA256 under the redaction key): the provider can still tell a caller's users apart, never who they are.
 
 For a target that does not speak Anthropic, the redacted body is converted then (the forward stage), so what the
 converter passes on is still only what was scanned here.
@@ -25,6 +26,7 @@ from typing import Any
 
 from proxy.request.anthropic import anthropic_to_openai
 from proxy.request.context import Dialect, Endpoint, NormalizedRequest, TextField
+from proxy.request.thinking_signatures import SIGNED, untag
 from proxy.request.walk import text_fields
 
 USER_ID_PREFIX = "gpu_"
@@ -49,22 +51,41 @@ def parse_anthropic(body: Any, conversation_id: str | None, user_key: bytes, *, 
     else:
         anthropic_to_openai(body)  # validation only: the same errors, naming the field, never the value
     data = copy.deepcopy(body)
+    exempt = _own_signatures(data, user_key)
     metadata = data.get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str) and metadata["user_id"]:
         data["metadata"] = {**metadata, "user_id": hashed_user_id(user_key, metadata["user_id"])}
     endpoint = Endpoint.COUNT_TOKENS if count else Endpoint.MESSAGES
     return NormalizedRequest(dialect=Dialect.ANTHROPIC, endpoint=endpoint, model=data["model"],
-                             stream=bool(data.get("stream")), body=data, texts=anthropic_fields(data),
+                             stream=bool(data.get("stream")), body=data, texts=anthropic_fields(data, exempt),
                              conversation_id=conversation_id)
 
 
-def anthropic_fields(body: dict[str, Any]) -> list[TextField]:
-    """Every text field of an Anthropic Messages body, system first (see the module docstring)."""
+def _own_signatures(body: dict[str, Any], key: bytes) -> set[tuple[str | int, ...]]:
+    """Thinking signatures (redacted_thinking data) in assistant turns that carry govproxy's tag: untagged in
+    place, and their paths returned, so they go to Anthropic as Anthropic produced them, unscanned."""
+    exempt: set[tuple[str | int, ...]] = set()
+    for i, message in enumerate(body.get("messages") or []):
+        if not isinstance(message, dict) or message.get("role") != "assistant" or \
+                not isinstance(message.get("content"), list):
+            continue
+        for j, block in enumerate(message["content"]):
+            field = SIGNED.get(str(block.get("type"))) if isinstance(block, dict) else None
+            value = block.get(field) if field else None
+            if field and isinstance(value, str) and (original := untag(key, value)) is not None:
+                block[field] = original
+                exempt.add(("messages", i, "content", j, field))
+    return exempt
+
+
+def anthropic_fields(body: dict[str, Any], exempt: set[tuple[str | int, ...]] | None = None) -> list[TextField]:
+    """Every text field of an Anthropic Messages body, system first (see the module docstring); `exempt`: paths of
+    values that are not scanned (thinking signatures govproxy tagged)."""
     head = {"system": body["system"]} if "system" in body else {}
     fields = text_fields(head) + text_fields({k: v for k, v in body.items() if k != "system"})
     for field in fields:
         _classify(body, field)
-    return [f for f in fields if not _is_hashed_user(f)]
+    return [f for f in fields if not _is_hashed_user(f) and (f.is_key or f.path not in (exempt or ()))]
 
 
 def _is_hashed_user(field: TextField) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from proxy.redaction.pseudonyms import PseudonymMap
+from proxy.request.thinking_signatures import SignatureTagger
 
 _LEFT_ALONE = frozenset({"type", "signature"})
 _IDENTIFIERS = frozenset({"id", "name", "tool_use_id"})
@@ -107,6 +108,19 @@ async def _restoring(events: AsyncIterator[dict[str, Any]], restorer: EventResto
                 yield out
         for out in restorer.flush():
             yield out
+    finally:
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def tag_events(events: AsyncIterator[dict[str, Any]], key: bytes) -> AsyncIterator[dict[str, Any]]:
+    """The event stream with thinking signatures tagged (proxy/request/thinking_signatures.py)."""
+    tagger = SignatureTagger(key)
+    try:
+        async for event in events:
+            for out in tagger.process(event):
+                yield out
     finally:
         aclose = getattr(events, "aclose", None)
         if aclose is not None:

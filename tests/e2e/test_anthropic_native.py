@@ -14,6 +14,7 @@ import pytest
 
 from tests.canaries import CANARIES, leaked
 from tests.conftest import Proxy, Upstreams
+from tests.fakes.anthropic_upstream import signature
 
 NAME, EMAIL = CANARIES["PERSON"], CANARIES["EMAIL_ADDRESS"]
 IBAN = "DE89 3704 0044 0532 0130 00"
@@ -21,6 +22,7 @@ PLANTED = {"PERSON": NAME, "EMAIL_ADDRESS": EMAIL, "IBAN_CODE": IBAN}
 USER_ID = "user_8f3a_account_alice@example.org_session_42"
 DOC = f"Contract between ACME and {NAME}; payments from {IBAN}."
 QUESTION = f"Summarise the contract for {NAME} ({EMAIL})."
+PLACEHELD = "Summarise the contract for <PERSON_1> (<EMAIL_ADDRESS_1>)."  # what the upstream reads
 
 REQUEST: dict[str, Any] = {
     "max_tokens": 2048,
@@ -71,7 +73,7 @@ def test_native_plain_keeps_every_feature_and_restores(client: anthropic.Anthrop
     _check_forwarded(_received(upstreams))
     thinking, text = msg.content[0], msg.content[1]
     assert thinking.type == "thinking" and thinking.thinking == f"thinking about: {QUESTION}"
-    assert thinking.signature == "sig_fake"
+    assert thinking.signature.startswith(signature(f"{PLACEHELD}") + ".")  # tagged by govproxy
     assert text.type == "text" and text.text == f"echo: {QUESTION}"
     assert text.citations is not None and text.citations[0].cited_text == DOC
     assert msg.model == "claude-external" and msg.usage.input_tokens == 13
@@ -119,4 +121,34 @@ def test_native_tool_use_input_is_restored(client: anthropic.Anthropic, upstream
     sent = _received(upstreams)["body"]["messages"]
     assert sent[1]["content"][0]["input"] == {"query": "please call_tool for <PERSON_1>, <EMAIL_ADDRESS_1>"}
     assert sent[2]["content"][0]["is_error"] is False and sent[2]["content"][0]["tool_use_id"] == block.id
+    assert leaked(upstreams.external.recorder.dump(), PLANTED) == []
+
+
+def test_a_thinking_tool_loop_sends_the_signature_back_as_anthropic_made_it(client: anthropic.Anthropic,
+                                                                           upstreams: Upstreams) -> None:
+    ask = f"please call_tool for {NAME}"
+    kwargs: dict[str, Any] = {"model": "claude-external", "max_tokens": 2048, "tools": REQUEST["tools"],
+                              "thinking": {"type": "enabled", "budget_tokens": 1024}}
+    with client.messages.stream(messages=[{"role": "user", "content": ask}], **kwargs) as stream:
+        first = stream.get_final_message()
+    thinking, call = first.content[0], first.content[1]
+    assert thinking.type == "thinking" and thinking.thinking == f"thinking about: {ask}"
+    made = signature("please call_tool for <PERSON_1>")  # what the upstream signed
+    assert thinking.signature.startswith(made + ".")
+    # The next turn of the tool loop gives the thinking block back verbatim, as Claude Code does.
+    history = [{"role": "user", "content": ask},
+               {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in first.content]},
+               {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "done"}]}]
+    second = client.messages.create(messages=history, **kwargs)
+    assert second.content[-1].type == "text"
+    sent = _received(upstreams)["body"]["messages"][1]["content"][0]
+    assert sent == {"type": "thinking", "thinking": "thinking about: please call_tool for <PERSON_1>",
+                    "signature": made}
+    # A signature govproxy did not hand out is scanned like any text: a high-entropy run, which the shipped policy
+    # blocks as a secret.
+    foreign = signature("made elsewhere")
+    history[1]["content"][0]["signature"] = foreign
+    with pytest.raises(anthropic.PermissionDeniedError):
+        client.messages.create(messages=history, **kwargs)
+    assert foreign not in upstreams.external.recorder.dump()
     assert leaked(upstreams.external.recorder.dump(), PLANTED) == []

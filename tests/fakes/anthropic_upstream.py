@@ -3,10 +3,11 @@ sequence), recording every request it receives as {"path", "headers", "body"}.
 
 Answers deterministically: the last user text (its text blocks, or tool_result text when that is all the turn
 holds) echoed as "echo: <text>"; when that text contains `call_tool`, a tool_use block named "lookup" whose
-input is {"query": <text>}. With `thinking` enabled a thinking block ("thinking about: <text>", signature
-"sig_fake") comes first; when the last user turn holds a document with citations enabled, the text block cites
-the whole of that document's text (cited_text, document_title). `POST /v1/messages/count_tokens` answers
-{"input_tokens": <characters of system, messages and tools, JSON-encoded, divided by 4>}. Like the real API it
+input is {"query": <text>}. With `thinking` enabled a thinking block ("thinking about: <text>", a signature of
+high entropy as Anthropic's are) comes first; when the last user turn holds a document with citations enabled,
+the text block cites the whole of that document's text (cited_text, document_title).
+`POST /v1/messages/count_tokens` answers {"input_tokens": <characters of system, messages and tools,
+JSON-encoded, divided by 4>}. Like the real API it
 wants `anthropic-version` and a key (`x-api-key` or a bearer token), and model, max_tokens and messages in the
 body; otherwise it answers with an Anthropic error body.
 
@@ -21,6 +22,8 @@ with `.append(dict)`.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
@@ -63,6 +66,12 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+def signature(text: str) -> str:
+    """A thinking block's signature: like Anthropic's, base64 of bytes that read as random (a high-entropy run)."""
+    digest = hashlib.sha512(text.encode()).digest()
+    return "Eq" + base64.b64encode(digest + hashlib.sha512(digest).digest()).decode()
+
+
 def _error(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"type": "error", "error": {"type": kind, "message": message}}, status_code=status)
 
@@ -102,7 +111,7 @@ def anthropic_routes(state: FakeState | _Appendable) -> list[BaseRoute]:
         tool = "call_tool" in text
         blocks: list[dict[str, Any]] = []
         if isinstance(body.get("thinking"), dict) and body["thinking"].get("type") == "enabled":
-            blocks.append({"type": "thinking", "thinking": f"thinking about: {text}", "signature": "sig_fake"})
+            blocks.append({"type": "thinking", "thinking": f"thinking about: {text}", "signature": signature(text)})
         if tool:
             blocks.append({"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"query": text}})
         else:

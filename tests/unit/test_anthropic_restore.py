@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from proxy.redaction.pseudonyms import PseudonymMap
+from proxy.request.thinking_signatures import SignatureTagger, tag_message, untag
 from proxy.response.anthropic_restore import EventRestorer, restore_message
 
 NAME, EMAIL = "Margaret Thornton", 'm."t"@example.org'
@@ -61,3 +62,22 @@ def test_events_are_restored_across_boundaries() -> None:
     arguments = "".join(e["delta"]["partial_json"] for e in out if e.get("index") == 1
                         and e["type"] == "content_block_delta")
     assert json.loads(arguments) == {"to": EMAIL}  # JSON-escaped where restored inside a JSON string
+
+
+def test_thinking_signatures_are_tagged_and_recognised() -> None:
+    key, other = b"k" * 32, b"o" * 32
+    msg = restore_message({"content": [{"type": "thinking", "thinking": "x", "signature": "EqSIG"},
+                                       {"type": "redacted_thinking", "data": "EqDATA"}]}, _pmap())
+    tagged = tag_message(msg, key)["content"]
+    assert untag(key, tagged[0]["signature"]) == "EqSIG" and untag(key, tagged[1]["data"]) == "EqDATA"
+    assert untag(other, tagged[0]["signature"]) is None  # another redaction key: not recognised
+    assert untag(key, "EqSIG") is None and untag(key, "EqSIG.0123") is None
+    tagger = SignatureTagger(key)
+    events = [{"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "",
+                                                                          "signature": ""}},
+              {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "Eq"}},
+              {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "SIG"}},
+              {"type": "content_block_stop", "index": 0}]
+    out = [e for event in events for e in tagger.process(event)]
+    deltas = [e["delta"]["signature"] for e in out if e["type"] == "content_block_delta"]
+    assert len(deltas) == 1 and untag(key, deltas[0]) == "EqSIG" and out[-1]["type"] == "content_block_stop"
