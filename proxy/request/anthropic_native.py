@@ -24,6 +24,7 @@ import hashlib
 import hmac
 from typing import Any
 
+from proxy.errors import BadRequest
 from proxy.request.anthropic import anthropic_to_openai
 from proxy.request.context import Dialect, Endpoint, NormalizedRequest, TextField
 from proxy.request.thinking_signatures import SIGNED, untag
@@ -50,6 +51,11 @@ def parse_anthropic(body: Any, conversation_id: str | None, user_key: bytes, *, 
         anthropic_to_openai({**body, "max_tokens": 1})
     else:
         anthropic_to_openai(body)  # validation only: the same errors, naming the field, never the value
+    if isinstance(body, dict) and body.get("mcp_servers"):
+        # The provider would connect to these servers itself and hand them the conversation: a third party that no
+        # rule cleared (and whose answers the proxy never sees). Refused, as hosted tools are on /v1/responses.
+        raise BadRequest("Invalid request: mcp_servers: the provider would send the conversation to MCP servers "
+                         "that govproxy cannot check; run the MCP tools in the client instead.", param="mcp_servers")
     data = copy.deepcopy(body)
     exempt = _own_signatures(data, user_key)
     metadata = data.get("metadata")

@@ -152,3 +152,16 @@ def test_a_thinking_tool_loop_sends_the_signature_back_as_anthropic_made_it(clie
         client.messages.create(messages=history, **kwargs)
     assert foreign not in upstreams.external.recorder.dump()
     assert leaked(upstreams.external.recorder.dump(), PLANTED) == []
+
+
+def test_mcp_servers_are_refused_naming_the_field(client: anthropic.Anthropic, upstreams: Upstreams) -> None:
+    """The provider would hand the conversation to these servers itself: a third party no rule cleared."""
+    servers = [{"type": "url", "url": "https://mcp.example.com/sse", "name": "crm",
+                "authorization_token": "mcp-token-0123456789"}]
+    with pytest.raises(anthropic.BadRequestError) as err:
+        client.messages.create(model="claude-external", max_tokens=64, extra_body={"mcp_servers": servers},
+                               messages=[{"role": "user", "content": f"Look up {NAME} in the CRM."}])
+    assert err.value.body["error"]["type"] == "invalid_request_error"
+    assert "mcp_servers" in err.value.body["error"]["message"]
+    assert NAME not in json.dumps(err.value.body) and "mcp-token" not in json.dumps(err.value.body)
+    assert upstreams.external.recorder.all() == []
