@@ -321,11 +321,22 @@ class _LeanAnalyzerEngine(AnalyzerEngine):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._per_language: dict[str, tuple[list[EntityRecognizer], list[str]]] = {}
 
+    def prepare(self, language: str) -> None:
+        """Look up `language`'s recognizers and compile their patterns now, not on the first text: Presidio compiles
+        a pattern on first use, and the first German text paid about two seconds for it."""
+        recognizers = self.registry.get_recognizers(language=language, all_fields=True)
+        self._per_language[language] = (recognizers, self.get_supported_entities(language=language))
+        for recognizer in recognizers:
+            for pattern in getattr(recognizer, "patterns", None) or ():
+                flags = recognizer.global_regex_flags
+                if flags and (not pattern.compiled_regex or pattern.compiled_with_flags != flags):
+                    pattern.compiled_with_flags = flags
+                    pattern.compiled_regex = regex.compile(pattern.regex, flags=flags)
+
     def analyze_text(self, text: str, language: str, score_threshold: float) -> list[RecognizerResult]:
         """Presidio's results for `text`: context applied, below `score_threshold` dropped, duplicates removed."""
         if language not in self._per_language:
-            self._per_language[language] = (self.registry.get_recognizers(language=language, all_fields=True),
-                                            self.get_supported_entities(language=language))
+            self.prepare(language)
         recognizers, entities = self._per_language[language]
         artifacts = self.nlp_engine.process_text(text, language)
         raw: list[RecognizerResult] = []
@@ -413,6 +424,9 @@ class PresidioAnalyzer:
         enhancer = _FastContextEnhancer() if self._lean else LemmaContextAwareEnhancer()
         self.engine = engine_class(registry=registry, nlp_engine=nlp_engine, supported_languages=languages,
                                    context_aware_enhancer=enhancer)
+        if isinstance(self.engine, _LeanAnalyzerEngine):
+            for lang in languages:
+                self.engine.prepare(lang)
 
     def recognizer_names(self, language: str) -> list[str]:
         """Names of the recognizers that run for `language` (for `govproxy scan --list` and tests)."""
