@@ -177,6 +177,8 @@ class _SpecRecognizer(PatternRecognizer):
             deny_list=list(spec.deny_list) or None, deny_list_score=spec.deny_list_score,
             context=list(spec.context) or None, global_regex_flags=flags)
         self._spec = spec
+        # Per Presidio pattern (ours, then the deny list's if any): the spec's keyword pre-filter, if it has one.
+        self._prefilters = [p.may_match if p.keywords else None for p in spec.patterns]
 
     def validate_result(self, pattern_text: str) -> bool | None:
         # Presidio: True -> score 1.0, False -> dropped, None -> pattern score. A confirmed score below 1.0 is
@@ -194,7 +196,13 @@ class _SpecRecognizer(PatternRecognizer):
         results = []
         meta = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
         entity = self.supported_entities[0]
-        for pattern in self.patterns:
+        folded: str | None = None
+        for i, pattern in enumerate(self.patterns):
+            prefilter = self._prefilters[i] if i < len(self._prefilters) else None
+            if prefilter is not None:
+                folded = text.casefold() if folded is None else folded
+                if not prefilter(folded):
+                    continue
             if not pattern.compiled_regex or pattern.compiled_with_flags != flags:
                 pattern.compiled_with_flags = flags
                 pattern.compiled_regex = regex.compile(pattern.regex, flags=flags)
