@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import regex
 import spacy
+import threadpoolctl
 import tldextract
 from presidio_analyzer import (
     AnalysisExplanation,
@@ -39,6 +40,7 @@ from presidio_analyzer.predefined_recognizers import (
     PhoneRecognizer,
 )
 from spacy.tokens import Doc
+from thinc.api import NumpyOps
 
 from proxy.detection.findings import Finding
 from proxy.detection.ner_text import (  # noqa: F401 (the NER's text helpers lived here; still importable from here)
@@ -101,6 +103,8 @@ class _LeanSpacyEngine(SpacyNlpEngine):
             if lang in self._ner_models:
                 exclude = [p for p in UNUSED_PIPES if self._lean]
                 self.nlp[lang] = spacy.load(self._ner_models[lang], exclude=exclude)
+                if self._lean:
+                    use_numpy_blas(self.nlp[lang])
             else:
                 self.nlp[lang] = spacy.blank(lang)
 
@@ -373,6 +377,23 @@ class _LeanAnalyzerEngine(AnalyzerEngine):
         results = self.context_aware_enhancer.enhance_using_context(text=text, raw_results=results,
                                                                     nlp_artifacts=artifacts, recognizers=recognizers)
         return EntityRecognizer.remove_duplicates([r for r in results if r.score >= score_threshold])
+
+
+def use_numpy_blas(nlp: spacy.language.Language) -> None:
+    """Run the pipeline's matrix products through numpy's OpenBLAS instead of thinc's default BLIS, on one thread.
+
+    Measured here (1 KB prompts, NER alone, CPU per text): English 18.2 -> 14.2 ms, German 10.1 -> 7.0 ms; BLIS took
+    about four times as long for the NER's small products. The same entities on the dev and corpus texts. OpenBLAS
+    would start a thread per core for the larger products, which on a machine whose cores the detector workers
+    already share made the NER slower than before (23.3 ms); one thread per process is what a worker wants anyway.
+    """
+    threadpoolctl.threadpool_limits(limits=1, user_api="blas")
+    ops = NumpyOps(use_blis=False)
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if model is not None:
+            for node in model.walk():
+                node.ops = ops
 
 
 def offline_tldextract() -> None:
