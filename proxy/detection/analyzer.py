@@ -341,7 +341,7 @@ class _LeanAnalyzerEngine(AnalyzerEngine):
 
     def prepare(self, language: str) -> None:
         """Look up `language`'s recognizers and compile their patterns now, not on the first text: Presidio compiles
-        a pattern on first use, and the first German text paid about two seconds for it."""
+        a pattern on first use: the first English text took 0.8 s, the first German one 0.4 s."""
         recognizers = self.registry.get_recognizers(language=language, all_fields=True)
         self._per_language[language] = (recognizers, self.get_supported_entities(language=language))
         for recognizer in recognizers:
