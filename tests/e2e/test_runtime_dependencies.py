@@ -34,8 +34,9 @@ print(json.dumps(sorted({d for name in list(sys.modules) for d in dists.get(name
 
 # Imported only because they are installed (the test extras bring them: the agent and LangChain clients), inside a
 # `try: import … except ImportError` of a library the proxy uses: httpx decodes zstd responses with zstandard if it
-# is there, Starlette parses forms with python-multipart if it is there. Neither is needed to run the proxy.
-OPTIONAL_WHEN_PRESENT = frozenset({"zstandard", "python-multipart"})
+# is there, Starlette parses forms with python-multipart if it is there, structlog's console renderer colours with
+# colorama if it is there (LlamaIndex's tooling brings it). None is needed to run the proxy.
+OPTIONAL_WHEN_PRESENT = frozenset({"zstandard", "python-multipart", "colorama"})
 
 
 def _normalise(name: str) -> str:
