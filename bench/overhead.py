@@ -14,7 +14,7 @@ collector pause since start, and the memory of each process (RSS, PSS, USS: see 
 
 `--litellm PATH`: the `litellm` executable of a venv with LiteLLM's proxy server installed (docs/benchmarks.md says
 how to make one). It runs beside govproxy in the same run, against the same fake upstream, with the same workers
-(`litellm --config cfg.yaml --num_workers N`, no database, no master key: pass-through as light as it gets), and is
+(`litellm --config cfg.yaml --num_workers N`, no database, a master key: pass-through as light as it gets), and is
 measured the same way. Without the option (or when PATH does not exist) the LiteLLM rows say it was not run.
 
 `--govproxy-tree PATH`: run the govproxy code of another checkout (e.g. a worktree of main), for before/after
@@ -59,6 +59,7 @@ def prompt(n_bytes: int) -> str:
 
 
 _COUNTER = iter(range(10**9))
+LITELLM_KEY = "sk-bench-0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ def litellm_proxy(binary: str, upstream: str, workers: int) -> Iterator[tuple[st
         port = free_port()
         log = open(Path(tmp) / "litellm.log", "wb")
         env = {k: v for k, v in base_env().items() if k not in ("PYTHONPATH", "DATABASE_URL")}
+        env["LITELLM_MASTER_KEY"] = LITELLM_KEY  # it refuses to start without one
         proc = subprocess.Popen([binary, "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port),
                                  "--num_workers", str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
                                 cwd=tmp)
@@ -251,7 +253,8 @@ async def run(args: argparse.Namespace) -> None:
         for workers in args.workers:
             if litellm_bin:
                 with litellm_proxy(litellm_bin, up, workers) as (url, proc):
-                    t = Target(f"litellm proxy {workers}w", url + "/v1/chat/completions", {},
+                    t = Target(f"litellm proxy {workers}w", url + "/v1/chat/completions",
+                               {"authorization": f"Bearer {LITELLM_KEY}"},
                                {"model": "bench", "messages": [{"role": "user", "content": text}]},
                                pids=tuple(process_tree(proc.pid)))
                     f = results[t.name] = await measure(t, args)

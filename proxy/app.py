@@ -87,7 +87,8 @@ def create_app(settings: Settings | None = None, preloaded: Preloaded | None = N
         # Shared maps hold raw values: encrypted under the redaction key, and refused without one (fail closed).
         secret = settings.redaction_key.get_secret_value() if settings.redaction_key else ""
         maps_key = map_key(secret) if settings.redis_url is not None else b""
-        _migrate_embedded(settings)
+        if preloaded is None:  # a pre-fork parent has run the migrations once, before forking (cli/serve.py)
+            _migrate_embedded(settings)
         engine = async_engine(settings.database_url)
         policy = PolicyHolder(settings.policies_dir)  # raises if the policies do not load: fail closed
         # The detector runs the snapshot's recognizers, and a reload that changes them swaps them in before the new

@@ -63,7 +63,38 @@ def preload(settings: Settings) -> Preloaded:
                                   cache_size=settings.detection_cache_size, processes=0,
                                   custom=snapshot.recognizers, recognizers_version=snapshot.recognizers_version,
                                   german_model=settings.german_spacy_model)
+        _warm_detector(detector)
+    _warm_litellm()
     return Preloaded(detector=detector)
+
+
+# Texts that take every part of detection once (both NER pipelines, language choice, pattern recognizers with their
+# validators): what is built or compiled on first use is then built in the parent, once, instead of in each worker.
+_WARM_TEXTS = (
+    "Please call Jane Miller at +1 415 555 0100 or write to jane.miller@example.com about invoice 2024-0042; "
+    "card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, from 10.0.0.1 on 12 March 2024.",
+    "Sehr geehrte Frau Annika Vogelsang, bitte überweisen Sie den Betrag bis zum 3. Mai an die Musterstraße 12 "
+    "in 10115 Berlin; Ihre Steuer-ID lautet 12 345 678 901.",
+)
+
+
+def _warm_detector(detector: Detector) -> None:
+    for text in _WARM_TEXTS:
+        detector.analyze(text)
+
+
+def _warm_litellm() -> None:
+    """One completion that litellm answers itself (`mock_response`: nothing is sent anywhere), so the modules it
+    imports on first use are imported here, once. Runs its own short event loop, closed before any fork."""
+    import asyncio
+    import threading
+
+    from proxy.routing.upstream import warm_up
+
+    asyncio.run(warm_up())
+    if threading.active_count() > 1:  # a thread here would be missing (and its locks held) in every worker
+        raise RuntimeError("a thread was left running before fork: " +
+                           ", ".join(t.name for t in threading.enumerate()))
 
 
 def bind(host: str, port: int) -> socket.socket:
