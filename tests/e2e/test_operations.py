@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sqlite3
 import threading
 import time
@@ -13,6 +15,7 @@ import openai
 import pytest
 
 from tests.conftest import Upstreams, catalogue_for, start_proxy
+from tests.fault_checks import worker_pids
 from tests.harness import ProxyProcess, base_env, write_policies
 
 
@@ -58,6 +61,33 @@ def test_workers_that_cannot_start_stop_the_server(upstreams: Upstreams, tmp_pat
     with pytest.raises(RuntimeError, match="govproxy exited 3"):
         process.start()
     assert '"event": "worker_startup_failed"' in process.logs()
+
+
+def test_workers_stop_when_the_parent_is_killed(upstreams: Upstreams, tmp_path: Path) -> None:
+    """SIGKILL to the parent (it cannot pass a stop on): its workers stop too instead of serving unsupervised."""
+    p = start_proxy(tmp_path, upstreams, workers=2)
+    assert p.process.proc is not None
+    parent = p.process.proc.pid
+    deadline = time.time() + 30
+    while len(workers := worker_pids(parent)) < 2:
+        assert time.time() < deadline
+        time.sleep(0.1)
+    os.kill(parent, signal.SIGKILL)
+    p.process.proc.wait(timeout=10)
+    deadline = time.time() + 60
+    while any(_state(pid) not in ("gone", "Z") for pid in workers):
+        assert time.time() < deadline, "a worker kept running after its parent was killed"
+        time.sleep(0.2)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(p.url + "/healthz", timeout=2)
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (Z: exited, not yet reaped), or "gone"."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
 
 
 def test_sigterm_lets_a_stream_in_flight_finish(upstreams: Upstreams, tmp_path: Path) -> None:
