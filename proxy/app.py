@@ -32,11 +32,14 @@ from proxy.metrics import Metrics
 from proxy.pipeline.services import Services
 from proxy.policy.loader import PolicyHolder, log_warnings
 from proxy.prefork import Preloaded
+from proxy.redaction.kept_responses import LocalKeptResponses
 from proxy.redaction.keys import RedactionKeys
 from proxy.redaction.pseudonyms import PseudonymStore
+from proxy.routing.anthropic_native import AnthropicNative
 from proxy.routing.upstream import Upstream
 from proxy.settings import Settings
 from proxy.shared.connection import connect
+from proxy.shared.kept_responses import SharedKeptResponses, kept_key
 from proxy.shared.pseudonyms import SharedPseudonymStore, map_key
 from proxy.shared.ratelimit import Limiter
 from proxy.shared.revocation import listen_for_revocations
@@ -114,6 +117,9 @@ def create_app(settings: Settings | None = None, preloaded: Preloaded | None = N
         local_maps = PseudonymStore(ttl_s=settings.pseudonym_ttl_s)
         pseudonyms = SharedPseudonymStore(shared, maps_key, ttl_s=settings.pseudonym_ttl_s,
                                           fallback=local_maps) if shared is not None else local_maps
+        local_kept = LocalKeptResponses(ttl_s=settings.pseudonym_ttl_s, max_bytes=settings.kept_responses_max_bytes)
+        kept = SharedKeptResponses(shared, kept_key(secret), ttl_s=settings.pseudonym_ttl_s,
+                                   fallback=local_kept) if shared is not None else local_kept
         remote_ner = build_remote_ner(settings)
         redaction_keys = RedactionKeys.from_settings(settings)
         audit = await AuditWriter.open(settings, caller_key=redaction_keys.hmac_key)
@@ -125,7 +131,8 @@ def create_app(settings: Settings | None = None, preloaded: Preloaded | None = N
             policy=policy, detector=detector, audit=audit,
             limiter=Limiter(settings.rate_limit_per_minute, shared), metrics=metrics,
             redaction_keys=redaction_keys, pseudonyms=pseudonyms, budgets=budgets, ledger=Ledger(shared),
-            shared=shared, tracing=tracing, remote_ner=remote_ner,
+            shared=shared, tracing=tracing, remote_ner=remote_ner, kept=kept,
+            anthropic=AnthropicNative(timeout_s=settings.upstream_timeout_s, retries=settings.upstream_retries),
         )
         tasks = [asyncio.create_task(watch_policy(services)),
                  asyncio.create_task(budgets.watch(settings.policy_reload_interval_s))]
@@ -146,6 +153,8 @@ def create_app(settings: Settings | None = None, preloaded: Preloaded | None = N
             for task in tasks:
                 task.cancel()
             await services.drain()
+            if services.anthropic is not None:
+                await services.anthropic.aclose()
             if shared is not None:
                 await shared.close()
             await audit.close()

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     redis_retry_after_s: float = Field(default=1.0, ge=0)
     # How long a conversation's pseudonym map lives (in process and in Redis) after its last use.
     pseudonym_ttl_s: float = Field(default=3600.0, gt=0)
+    # Responses kept for `previous_response_id` chains (same TTL as the maps): at most this many bytes in process.
+    kept_responses_max_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
 
     # Upstream calls.
     upstream_timeout_s: float = 120.0

@@ -7,32 +7,51 @@ anthropic_message.py and anthropic_stream.py.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from proxy.api.anthropic_message import openai_to_anthropic
 from proxy.api.anthropic_stream import AnthropicStreamEncoder, sse_bytes
 from proxy.api.handler import Renderer, handle
-from proxy.errors import BadRequest, NotFound, ProxyError
-from proxy.request.anthropic import anthropic_to_openai
+from proxy.errors import ProxyError
 from proxy.request.context import Dialect, Endpoint, RequestContext, Usage
-from proxy.request.schemas import parse_openai
+
+
+def _native_usage(ctx: RequestContext, usage: Any) -> None:
+    """Anthropic's usage (input counted with its cache reads and writes) -> the audit's token counts."""
+    if not isinstance(usage, dict):
+        return
+    prompt = sum(v for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+                 if isinstance(v := usage.get(k), int))
+    completion = usage.get("output_tokens")
+    if isinstance(usage.get("input_tokens"), int):
+        ctx.usage.prompt_tokens = prompt
+    if isinstance(completion, int):
+        ctx.usage.completion_tokens = completion
+    if ctx.usage.prompt_tokens is not None and ctx.usage.completion_tokens is not None:
+        ctx.usage.total_tokens = ctx.usage.prompt_tokens + ctx.usage.completion_tokens
 
 
 def _body(ctx: RequestContext, result: dict[str, Any]) -> dict[str, Any]:
+    model = ctx.request.model if ctx.request else ""
+    if ctx.native:  # Anthropic's own Message: passed on, under the alias the caller asked for
+        _native_usage(ctx, result.get("usage"))
+        return {**result, "model": model}
     usage = result.get("usage")
     if isinstance(usage, dict):
         ctx.usage = Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens"))
-    return openai_to_anthropic(result, requested_model=ctx.request.model if ctx.request else "")
+    return openai_to_anthropic(result, requested_model=model)
 
 
 async def _stream(ctx: RequestContext, chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    if ctx.native:
+        async for event in _native_stream(ctx, chunks):
+            yield event
+        return
     encoder = AnthropicStreamEncoder(requested_model=ctx.request.model if ctx.request else "")
     async for chunk in chunks:
         usage = chunk.get("usage")
@@ -43,6 +62,19 @@ async def _stream(ctx: RequestContext, chunks: AsyncIterator[dict[str, Any]]) ->
             yield sse_bytes(event, data)
     for event, data in encoder.finish():
         yield sse_bytes(event, data)
+
+
+async def _native_stream(ctx: RequestContext, events: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    """Anthropic's own events, passed on (the model under the caller's alias)."""
+    model = ctx.request.model if ctx.request else ""
+    async for event in events:
+        kind = str(event.get("type"))
+        if kind == "message_start" and isinstance(event.get("message"), dict):
+            _native_usage(ctx, event["message"].get("usage"))
+            event = {**event, "message": {**event["message"], "model": model}}
+        elif kind == "message_delta":
+            _native_usage(ctx, event.get("usage"))
+        yield sse_bytes(kind, event)
 
 
 def _error(exc: ProxyError) -> dict[str, Any]:
@@ -67,38 +99,19 @@ def is_anthropic(path: str, headers: Mapping[str, str]) -> bool:
     return path.startswith("/v1/messages") or "anthropic-version" in headers
 
 
+def _count_body(ctx: RequestContext, result: dict[str, Any]) -> dict[str, Any]:
+    return {"input_tokens": int(result["input_tokens"])}
+
+
+COUNT = Renderer(Dialect.ANTHROPIC, _count_body, _stream, _error, _stream_error)
+
+
 async def count_tokens(request: Request) -> Response:
-    """POST /v1/messages/count_tokens: the caller is identified and the body validated as a Messages body; the
-    tokens are counted here for the model the alias resolves to (litellm's counter), so nothing leaves the proxy
-    and nothing needs redacting."""
-    svc = request.app.state.services
-    try:
-        await svc.keys.authenticate(request.headers)
-        try:
-            body = orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            raise BadRequest("Invalid request: the body is not valid JSON.", code="invalid_json") from None
-        if isinstance(body, dict):
-            body = {"max_tokens": 1, **body}
-        converted = parse_openai(Endpoint.CHAT, anthropic_to_openai(body))
-        target = svc.policy.snapshot.catalogue.get(converted.model)
-        if target is None and converted.model not in svc.policy.snapshot.policy.aliases:
-            raise NotFound(f"The model '{converted.model}' does not exist or you do not have access to it.",
-                           param="model")
-        # The counter is CPU work (a tokenizer): off the event loop.
-        counted = await asyncio.to_thread(svc.upstream.input_tokens, target or _any_chat_target(svc),
-                                        converted.body)
-    except ProxyError as exc:
-        return JSONResponse(exc.anthropic_body(), status_code=exc.status, headers=exc.headers)
-    return JSONResponse({"input_tokens": counted})
-
-
-def _any_chat_target(svc: Any) -> Any:
-    """For a policy alias (auto): the first chat target of the catalogue (counts differ little between them)."""
-    for target in svc.policy.snapshot.catalogue:
-        if "chat" in target.capabilities:
-            return target
-    raise NotFound("No chat model is configured.", param="model")
+    """POST /v1/messages/count_tokens: a Messages body (without max_tokens) through the same stages as a message:
+    scanned, decided (a body the policy blocks is blocked), redacted and audited; then counted by the Anthropic
+    target the policy routes it to (natively, on the redacted body), or here with litellm's token counter for any
+    other target (nothing leaves the proxy)."""
+    return await handle(request, Endpoint.COUNT_TOKENS, COUNT)
 
 
 def routes() -> list[BaseRoute]:

@@ -7,7 +7,7 @@ their provider's shape. Everything else is shared.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,8 @@ class Renderer:
     stream: Callable[[RequestContext, AsyncIterator[dict[str, Any]]], AsyncIterator[bytes]]
     error: Callable[[ProxyError], dict[str, Any]]
     stream_error: Callable[[ProxyError], bytes]
+    # Awaited with the rendered body before a plain answer goes out (the Responses API keeps it for chains).
+    after: Callable[[RequestContext, dict[str, Any]], Awaitable[None]] | None = None
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -93,6 +95,8 @@ async def handle(request: Request, endpoint: Endpoint, renderer: Renderer) -> Re
     if isinstance(ctx.result, dict):
         mark_succeeded(ctx)
         body = renderer.body(ctx, ctx.result)
+        if renderer.after is not None:
+            await renderer.after(ctx, body)
         # The decision part is already durable (written before forwarding); the outcome follows off the response
         # path. Shutdown drains these tasks, so none is lost on a graceful stop.
         svc.spawn(finish(ctx, svc))

@@ -40,20 +40,23 @@ def call_item(item_id: str, call_id: str, name: str, arguments: str, status: str
 
 def response_object(response_id: str, model: str, output: list[dict[str, Any]], *, status: str = "completed",
                     usage: dict[str, Any] | None = None, created_at: int | None = None,
-                    incomplete: str | None = None) -> dict[str, Any]:
-    """The `response` object with the fields the SDKs read; nothing is stored (`store: false`)."""
+                    incomplete: str | None = None, previous_response_id: str | None = None,
+                    store: bool = False) -> dict[str, Any]:
+    """The `response` object with the fields the SDKs read. `store`: whether govproxy keeps it for chains
+    (proxy/redaction/kept_responses.py); no provider stores it."""
     return {
         "id": response_id, "object": "response", "created_at": created_at or int(time.time()), "status": status,
         "model": model, "output": output, "usage": usage, "error": None,
         "incomplete_details": {"reason": incomplete} if incomplete else None,
         "instructions": None, "metadata": {}, "parallel_tool_calls": True, "temperature": None, "top_p": None,
-        "tool_choice": "auto", "tools": [], "max_output_tokens": None, "previous_response_id": None,
-        "reasoning": {"effort": None, "summary": None}, "store": False, "text": {"format": {"type": "text"}},
+        "tool_choice": "auto", "tools": [], "max_output_tokens": None, "previous_response_id": previous_response_id,
+        "reasoning": {"effort": None, "summary": None}, "store": store, "text": {"format": {"type": "text"}},
         "truncation": "disabled", "user": None,
     }
 
 
-def chat_to_response(result: dict[str, Any], *, requested_model: str) -> dict[str, Any]:
+def chat_to_response(result: dict[str, Any], *, requested_model: str, previous_response_id: str | None = None,
+                     store: bool = False) -> dict[str, Any]:
     """The Response for a (restored) chat completion; only the first choice is used (Responses has no `n`)."""
     choices = result.get("choices") or [{}]
     choice = choices[0] if isinstance(choices[0], dict) else {}
@@ -69,4 +72,5 @@ def chat_to_response(result: dict[str, Any], *, requested_model: str) -> dict[st
                                 fn.get("arguments") or ""))
     incomplete = "max_output_tokens" if choice.get("finish_reason") == "length" else None
     return response_object(new_id("resp"), requested_model, output, usage=usage_for(result.get("usage")),
-                           status="incomplete" if incomplete else "completed", incomplete=incomplete)
+                           status="incomplete" if incomplete else "completed", incomplete=incomplete,
+                           previous_response_id=previous_response_id, store=store)

@@ -35,8 +35,10 @@ class _Call:
 class ResponsesStreamEncoder:
     """Turns chat-completion chunk dicts into Responses events. One encoder per response."""
 
-    def __init__(self, *, requested_model: str) -> None:
+    def __init__(self, *, requested_model: str, previous_response_id: str | None = None, store: bool = False
+                 ) -> None:
         self.model = requested_model
+        self._kept = {"previous_response_id": previous_response_id, "store": store}
         self.id = new_id("resp")
         self._seq = 0
         self._next_output = 0
@@ -53,7 +55,7 @@ class ResponsesStreamEncoder:
         return event
 
     def start(self) -> list[Event]:
-        response = response_object(self.id, self.model, [], status="in_progress")
+        response = response_object(self.id, self.model, [], status="in_progress", **self._kept)
         return [self._event("response.created", response=response),
                 self._event("response.in_progress", response=response)]
 
@@ -143,10 +145,9 @@ class ResponsesStreamEncoder:
         incomplete = "max_output_tokens" if self._finish == "length" else None
         response = response_object(self.id, self.model, [item for _, item in sorted(output, key=lambda o: o[0])],
                                    usage=self._usage, status="incomplete" if incomplete else "completed",
-                                   incomplete=incomplete)
+                                   incomplete=incomplete, **self._kept)
         events.append(self._event("response.incomplete" if incomplete else "response.completed", response=response))
         return events
-
 
 
 def error_event(body: dict[str, Any]) -> Event:

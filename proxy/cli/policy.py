@@ -17,15 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from proxy.auth.caller import Caller
-from proxy.detection.findings import Finding
-from proxy.errors import ProxyError
-from proxy.policy.dryrun import ENDPOINTS, DetectFn, DryRun, RedactFn, body_for, dry_run
-from proxy.policy.errors import PolicyLoadError
-from proxy.policy.loader import PolicySnapshot, load_policies
 from proxy.settings import Settings
 
+# The policy machinery imports the recognizers (name lists, spaCy: seconds); it is imported in the commands that use
+# it, so `govproxy audit …`, `keys`, `db` and `serve --help` do not pay for it.
 if TYPE_CHECKING:
+    from proxy.detection.findings import Finding
+    from proxy.policy.dryrun import DetectFn, DryRun, RedactFn
+    from proxy.policy.loader import PolicySnapshot
     from proxy.policy.trace import Trace
 
 policy_app = typer.Typer(help="Validate, test and explain the data policy (no upstream is contacted).",
@@ -34,6 +33,9 @@ DIR = typer.Argument(None, help="The policies directory (default: GOVPROXY_POLIC
 
 
 def _load(directory: Path | None) -> tuple[Settings, Path, PolicySnapshot]:
+    from proxy.policy.errors import PolicyLoadError
+    from proxy.policy.loader import load_policies
+
     settings = Settings()
     root = directory or settings.policies_dir
     try:
@@ -118,6 +120,7 @@ def test(directory: Path | None = DIR,
          ) -> None:
     """Run the policy test cases in DIR/tests/*.yaml (real detection and redaction); exit 1 if any fails."""
     from proxy.policy.cases import load_cases, run_case
+    from proxy.policy.errors import PolicyLoadError
 
     settings, root, snap = _load(directory)
     try:
@@ -164,6 +167,10 @@ def explain(prompt: str | None = typer.Argument(None, help="The prompt; omit (or
             directory: Path | None = typer.Option(None, "--policies", help="The policies directory."),
             as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Show how the policy decides one request: findings, classification, rules, route, redacted text."""
+    from proxy.auth.caller import Caller
+    from proxy.errors import ProxyError
+    from proxy.policy.dryrun import ENDPOINTS, dry_run
+
     if endpoint not in ENDPOINTS:
         raise typer.BadParameter(f"expected one of: {', '.join(ENDPOINTS)}", param_hint="--endpoint")
     settings, root, snap = _load(directory)
@@ -193,6 +200,8 @@ def _trace(run: DryRun, snap: PolicySnapshot) -> Trace:
 
 
 def _request_body(prompt: str | None, model: str | None, endpoint: str) -> dict[str, Any]:
+    from proxy.policy.dryrun import body_for
+
     if prompt is not None and prompt != "-":
         if not model:
             raise typer.BadParameter("give --model with a prompt", param_hint="--model")

@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from proxy.policy.errors import PolicyLoadError
-from proxy.policy.replay import PastRequest, ReplayReport, replay
+if TYPE_CHECKING:  # the policy machinery loads the recognizers: imported when a command runs
+    from proxy.policy.replay import PastRequest, ReplayReport
 
 
 def _load(directory: Path, what: str) -> Any:
+    from proxy.policy.errors import PolicyLoadError
     from proxy.policy.loader import load_policies
 
     try:
@@ -32,6 +33,8 @@ def _load(directory: Path, what: str) -> Any:
 
 def past_request(rec: Any) -> PastRequest:
     """An audit record (proxy.audit.query.AuditRecord) as replay input."""
+    from proxy.policy.replay import PastRequest
+
     detail = rec.detail if isinstance(rec.detail, dict) else {}
     return PastRequest(
         id=rec.id, endpoint=rec.endpoint, model=rec.requested_model or "", team=rec.team or "",
@@ -55,6 +58,7 @@ def replay_command(
     Exit 0: nothing changes; 1: some decisions change; 2: a policy does not load or the log cannot be read."""
     from proxy.audit.query import AuditFilter, iter_records, parse_when
     from proxy.cli.audit import _run, _settings
+    from proxy.policy.replay import replay
 
     candidate = _load(directory, "candidate")
     base = _load(baseline, "baseline") if baseline is not None else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from proxy.detection import url_review
 from proxy.detection.analyzer import PresidioAnalyzer
 from proxy.detection.custom import CustomRecognizers, load_recognizers
 from proxy.detection.findings import Finding
@@ -78,6 +79,7 @@ class TextAnalyzer:
 
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
+        url_review.TLD("example.com")  # reads its suffix list now, not during the first text with a URL
         custom = config.custom if config.custom is not None else load_recognizers(config.policies_dir)
         self.allow_list = custom.allow_list
         self.disabled_entities = custom.disabled_entities

@@ -12,7 +12,7 @@ from proxy.budgets.ledger import BudgetExceeded
 from proxy.budgets.schema import Budget
 from proxy.pipeline.services import Services
 from proxy.policy.decision import Location
-from proxy.request.context import RequestContext
+from proxy.request.context import Endpoint, RequestContext
 
 log = structlog.get_logger()
 
@@ -24,8 +24,8 @@ def applicable(ctx: RequestContext, svc: Services, location: Location | None) ->
 
 async def check_budgets(ctx: RequestContext, svc: Services) -> None:
     """Counted against the primary target's location (fallbacks stay inside the decision's compliance boundary)."""
-    if not svc.budgets.budgets.budgets:
-        return
+    if not svc.budgets.budgets.budgets or ctx.endpoint is Endpoint.COUNT_TOKENS:
+        return  # counting tokens generates none
     assert ctx.decision is not None and ctx.snapshot is not None
     primary = next((t for a in ctx.decision.targets if (t := ctx.snapshot.catalogue.get(a)) is not None), None)
     budgets = applicable(ctx, svc, primary.location if primary else None)
@@ -48,7 +48,8 @@ def _answer_text(result: Any) -> str:
 
 async def record_spend(ctx: RequestContext, svc: Services) -> None:
     """Add the request's tokens to the budgets of the target it went to. Never raises."""
-    if ctx.target is None or ctx.caller is None or ctx.upstream_status != 200 or not svc.budgets.budgets.budgets:
+    if ctx.target is None or ctx.caller is None or ctx.upstream_status != 200 or not svc.budgets.budgets.budgets \
+            or ctx.endpoint is Endpoint.COUNT_TOKENS:
         return
     budgets = [b for b in applicable(ctx, svc, ctx.target.location) if b.tokens is not None]
     if not budgets:

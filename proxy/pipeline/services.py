@@ -11,8 +11,10 @@ from proxy.auth.keys import KeyStore
 from proxy.budgets.ledger import Ledger
 from proxy.budgets.loader import BudgetHolder
 from proxy.metrics import Metrics
+from proxy.redaction.kept_responses import KeptResponses, LocalKeptResponses
 from proxy.redaction.keys import RedactionKeys
 from proxy.redaction.pseudonyms import ConversationMaps
+from proxy.routing.anthropic_native import AnthropicNative
 from proxy.routing.upstream import Upstream
 from proxy.settings import Settings
 from proxy.shared.connection import SharedRedis
@@ -47,6 +49,10 @@ class Services:
     shared: SharedRedis | None = None
     tracing: Tracing | None = None  # OpenTelemetry, when GOVPROXY_OTEL_ENDPOINT is set
     remote_ner: RemoteNer | None = None  # GOVPROXY_REMOTE_NER_URL: a second, remote detector (fails closed)
+    # Responses kept for previous_response_id chains (process memory, or Redis encrypted).
+    kept: KeptResponses = field(default_factory=LocalKeptResponses)
+    # Anthropic Messages bodies to Anthropic targets, as they are (built in the lifespan).
+    anthropic: AnthropicNative | None = None
     # Work that must finish even if the request that started it was cancelled (e.g. the audit of a stream
     # whose client went away); awaited on shutdown.
     background: set[asyncio.Task[Any]] = field(default_factory=set)

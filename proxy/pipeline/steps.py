@@ -21,21 +21,25 @@ from proxy.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from proxy.pipeline.chains import continue_chain, conversation_of
 from proxy.pipeline.services import Services
 from proxy.policy.decision import Action, Location
 from proxy.policy.evaluate import CLASSIFICATION_HEADER, RequestFacts, evaluate
 from proxy.redaction.apply import Whole, apply_redactions
 from proxy.redaction.memory import recall as recall_findings
 from proxy.redaction.memory import remember
-from proxy.redaction.pseudonyms import conversation_key, conversation_opening
 from proxy.request.anthropic import anthropic_to_openai
+from proxy.request.anthropic_native import parse_anthropic
 from proxy.request.context import Dialect, Endpoint, RequestContext
 from proxy.request.responses import responses_to_openai
 from proxy.request.schemas import parse_openai, rewrite
+from proxy.request.thinking_signatures import tag_message
 from proxy.request.walk import describe_path
+from proxy.response.anthropic_restore import restore_events, restore_message, tag_events
 from proxy.response.restore import restore_response
 from proxy.response.sse import restore_stream
 from proxy.routing.anthropic_features import extra_headers, speaks_anthropic, without_anthropic_features
+from proxy.routing.anthropic_native import passed_headers
 from proxy.routing.catalogue import Target
 from proxy.routing.upstream import TargetDown
 
@@ -59,9 +63,11 @@ async def parse(ctx: RequestContext, svc: Services) -> None:
         raise BadRequest("Invalid request: the body is not valid JSON.", code="invalid_json") from None
     conversation = ctx.headers.get("x-govproxy-conversation-id")
     if ctx.dialect is Dialect.ANTHROPIC:
-        request = parse_openai(Endpoint.CHAT, anthropic_to_openai(body), conversation)
-        request.dialect, request.endpoint = Dialect.ANTHROPIC, Endpoint.MESSAGES
+        # Kept in Anthropic's shape (scanned whole); converted for other targets when routed (see _call).
+        request = parse_anthropic(body, conversation, svc.redaction_keys.hmac_key,
+                                  count=ctx.endpoint is Endpoint.COUNT_TOKENS)
     elif ctx.endpoint is Endpoint.RESPONSES:
+        body = await continue_chain(ctx, svc, body)
         request = parse_openai(Endpoint.CHAT, responses_to_openai(body), conversation)
         request.endpoint = Endpoint.RESPONSES
     else:
@@ -105,22 +111,11 @@ async def detect(ctx: RequestContext, svc: Services) -> None:
     raise ServiceUnavailable("The policy is being reloaded; retry the request.", code="policy_reloading")
 
 
-def _conversation(ctx: RequestContext) -> str:
-    """The key of the conversation this request belongs to (proxy.redaction.pseudonyms: caller plus header or
-    opening)."""
-    assert ctx.request is not None and ctx.caller is not None
-    fields = ctx.request.texts
-    # The opening is read from the messages (a tool list or a parameter is not what names a conversation).
-    return conversation_key(ctx.caller.key_id, ctx.request.conversation_id,
-                            conversation_opening([(t.role, t.text) for t in fields if t.path[0] == "messages"]
-                                                 or [(t.role, t.text) for t in fields]))
-
-
 async def recall(ctx: RequestContext, svc: Services) -> None:
     """Conversation memory: remember what was found, then find every value this conversation already knows to be
     sensitive wherever it recurs, before the policy decides (proxy.redaction.memory). Logs counts only."""
     assert ctx.request is not None
-    key = _conversation(ctx)
+    key = conversation_of(ctx)
     if not ctx.findings and await svc.pseudonyms.existing(key) is None:
         return  # nothing to remember, nothing remembered: the conversation takes no room in the store
     pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
@@ -159,7 +154,7 @@ async def redact(ctx: RequestContext, svc: Services) -> None:
     if not strategies or not ctx.findings:
         return
     fields = ctx.request.texts
-    key = _conversation(ctx)
+    key = conversation_of(ctx)
     pmap = ctx.pseudonyms
     if pmap is None:  # the recall stage loads it whenever there are findings; this keeps redact self-contained
         pmap = ctx.pseudonyms = await svc.pseudonyms.for_conversation(key)
@@ -175,6 +170,17 @@ async def redact(ctx: RequestContext, svc: Services) -> None:
 
 async def restore(ctx: RequestContext, svc: Services) -> None:
     """Put pseudonymised values back into the answer (plain now; streamed chunk by chunk as they pass)."""
+    if ctx.endpoint is Endpoint.COUNT_TOKENS:
+        return
+    if ctx.native:
+        # Thinking signatures go out tagged, so they can come back unscanned (proxy/request/thinking_signatures.py).
+        key = svc.redaction_keys.hmac_key
+        plain = isinstance(ctx.result, dict)
+        ctx.result = tag_message(ctx.result, key) if plain else tag_events(ctx.result, key)
+        if ctx.pseudonyms:
+            ctx.result = restore_message(ctx.result, ctx.pseudonyms) if plain \
+                else restore_events(ctx.result, ctx.pseudonyms)
+        return
     if not ctx.pseudonyms:
         return
     if isinstance(ctx.result, dict):
@@ -211,9 +217,6 @@ def candidate_targets(ctx: RequestContext) -> list[Target]:
 async def forward(ctx: RequestContext, svc: Services) -> None:
     assert ctx.request is not None and ctx.upstream_body is not None
     body = ctx.upstream_body
-    if ctx.request.stream and ctx.endpoint in (Endpoint.CHAT, Endpoint.MESSAGES, Endpoint.RESPONSES):
-        # Always ask for usage so the audit has token counts; the caller's stream gets it only if asked.
-        body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
     failures: list[UpstreamError] = []
     for target in candidate_targets(ctx):
         ctx.attempted_targets.append(target.alias)
@@ -251,10 +254,31 @@ async def _call(ctx: RequestContext, svc: Services, target: Target, body: dict[s
             raise BadRequest("Streaming is not supported on /v1/completions; use /v1/chat/completions.",
                              param="stream")
         return await up.completion(target, body)
+    stream = bool(ctx.request and ctx.request.stream)
+    ctx.native = ctx.dialect is Dialect.ANTHROPIC and speaks_anthropic(target)
+    ctx.dropped_features = []
+    if ctx.endpoint is Endpoint.COUNT_TOKENS:
+        if ctx.native:  # counted by Anthropic, on the redacted body
+            assert svc.anthropic is not None
+            return await svc.anthropic.count_tokens(target, body, passed_headers(ctx.headers))
+        # Counted here with litellm's counter for the target's model: nothing leaves the proxy.
+        chat = anthropic_to_openai({**body, "max_tokens": 1})
+        return {"input_tokens": await asyncio.to_thread(up.input_tokens, target, chat)}
+    if ctx.native:
+        # The scanned and redacted Messages body itself: cache_control, thinking, documents, metadata as sent.
+        native = svc.anthropic
+        assert native is not None
+        headers = passed_headers(ctx.headers)
+        return await (native.stream if stream else native.create)(target, body, headers)
+    if ctx.dialect is Dialect.ANTHROPIC:
+        body = anthropic_to_openai(body)  # the redacted body, for a target that speaks chat
+    if stream:
+        # Always ask for usage so the audit has token counts; the caller's stream gets it only if asked.
+        body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
     if not speaks_anthropic(target):
         body, dropped = without_anthropic_features(body)
         ctx.dropped_features = dropped
     headers = extra_headers(target, ctx.headers)
-    if ctx.request and ctx.request.stream:
+    if stream:
         return await up.chat_stream(target, body, headers)
     return await up.chat(target, body, headers)

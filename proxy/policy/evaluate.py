@@ -30,7 +30,8 @@ from proxy.request.context import Endpoint
 from proxy.routing.catalogue import Catalogue, Target
 
 ENDPOINT_NAMES = {Endpoint.CHAT: "chat", Endpoint.COMPLETIONS: "completions", Endpoint.EMBEDDINGS: "embeddings",
-                  Endpoint.MESSAGES: "messages", Endpoint.RESPONSES: "responses"}
+                  Endpoint.MESSAGES: "messages", Endpoint.RESPONSES: "responses",
+                  Endpoint.COUNT_TOKENS: "messages"}  # counting a Messages body: decided like sending it
 CAPABILITIES = {"chat": "chat", "messages": "chat", "responses": "chat", "completions": "completions",
                 "embeddings": "embeddings"}
 _ENDPOINT_OF = {"chat": "/v1/chat/completions", "completions": "/v1/completions", "embeddings": "/v1/embeddings"}

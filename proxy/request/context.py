@@ -27,6 +27,7 @@ class Endpoint(StrEnum):
     COMPLETIONS = "/v1/completions"
     EMBEDDINGS = "/v1/embeddings"
     MESSAGES = "/v1/messages"
+    COUNT_TOKENS = "/v1/messages/count_tokens"
     RESPONSES = "/v1/responses"
     MODELS = "/v1/models"
     ADMIN = "/admin"
@@ -91,6 +92,15 @@ class NormalizedRequest:
 
 
 @dataclass(slots=True)
+class ResponseChain:
+    """A Responses API request's place in a `previous_response_id` chain (proxy/pipeline/chains.py)."""
+
+    input: list[Any]                 # its input items, the kept chain before it prepended
+    store: bool = True               # false: the response is not kept (it cannot be chained on)
+    previous_id: str | None = None   # the response it continues
+
+
+@dataclass(slots=True)
 class Usage:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -115,6 +125,11 @@ class RequestContext:
     findings: list[Finding] = field(default_factory=list)
     decision: Decision | None = None
     pseudonyms: PseudonymMap | None = None
+    # The conversation key of the pseudonym map, where it is given rather than derived (a previous_response_id
+    # chain continues its first response's map).
+    conversation: str | None = None
+    # A Responses API request: the input items its response will be kept with (the chain before it included).
+    chain: ResponseChain | None = None
     # The body that was (or would be) sent upstream, after redaction.
     upstream_body: dict[str, Any] | None = None
     redactions: dict[str, str] = field(default_factory=dict)  # entity type -> strategy applied
@@ -124,6 +139,9 @@ class RequestContext:
     dropped_features: list[str] = field(default_factory=list)
     # What the route stage got back: a response dict, or an async iterator of chunk dicts when streaming.
     result: Any = None
+    # The result is Anthropic's own (a Message, or its events): the Messages body went natively to an Anthropic
+    # target. False: it is OpenAI-shaped (chat), whatever the caller's dialect.
+    native: bool = False
     # The caller asked for usage in the stream (stream_options.include_usage); we always ask upstream for it.
     wants_stream_usage: bool = False
 

@@ -10,8 +10,9 @@ tool results; function tools, `tool_choice`, `text.format` -> `response_format`,
 
 Dropped: `reasoning` items in the input (provider-encrypted thinking), `include`, `truncation`, `store` (the
 translated request keeps nothing at the provider: no response is stored anywhere), and unknown top-level fields:
-a field that is not forwarded needs no scanning. Refused with 400, naming the field: `previous_response_id`,
-`conversation` and `background` (govproxy keeps no responses: send the whole conversation as `input`), hosted
+a field that is not forwarded needs no scanning. `previous_response_id` was resolved before (the kept chain is
+part of `input` here: proxy/pipeline/chains.py). Refused with 400, naming the field: `conversation` and
+`background`, hosted
 tools (web search, file search, computer use, MCP, code interpreter) and input items of other types.
 """
 
@@ -25,8 +26,10 @@ from proxy.request.schemas import check_depth
 _COPIED = ("temperature", "top_p", "parallel_tool_calls", "user", "metadata", "safety_identifier",
            "prompt_cache_key", "service_tier", "stream", "top_logprobs")
 _REFUSED = {
-    "previous_response_id": "govproxy keeps no responses; send the whole conversation as `input`",
-    "conversation": "govproxy keeps no conversations; send the whole conversation as `input`",
+    # previous_response_id is resolved before conversion (proxy/pipeline/chains.py); a Conversations API object
+    # is not kept.
+    "conversation": "govproxy keeps no Conversations API objects; send the conversation as `input` or chain "
+                    "responses with `previous_response_id`",
     "background": "background responses are not supported",
 }
 _PART_TYPES = {"input_text": "text", "output_text": "text", "text": "text", "refusal": "refusal"}

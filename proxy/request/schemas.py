@@ -150,7 +150,9 @@ def rewrite(body: dict[str, Any], fields: list[TextField], texts: list[str]) -> 
         if field.is_key:
             if text != field.text:
                 keys.append((field, text))
-        elif text != field.text or field.opaque:
+        elif text != field.text:
+            # Unchanged fields keep the caller's value: an opaque field's text is only what can be read of it (empty
+            # for image bytes), so writing it back would blank the image.
             _parent(out, field.path)[field.path[-1]] = encode_field(field, text)
     for field, text in sorted(keys, key=lambda kt: -len(kt[0].path)):
         parent = _parent(out, field.path)

@@ -1,12 +1,16 @@
-"""What Claude Code and the Anthropic SDK call besides /v1/messages: count_tokens, the model list, and errors in
-Anthropic's shape on every Anthropic path."""
+"""What Claude Code and the Anthropic SDK call besides /v1/messages: count_tokens (forwarded, redacted, to
+Anthropic targets; counted here for others), the model list, and errors in Anthropic's shape on every Anthropic
+path; a Claude-Code-shaped session keeps caching, thinking and the beta header on an Anthropic target."""
 
 from __future__ import annotations
+
+import json
 
 import anthropic
 import httpx
 import pytest
 
+from tests.canaries import CANARIES
 from tests.conftest import Proxy, Upstreams
 
 
@@ -15,17 +19,41 @@ def client(proxy: Proxy) -> anthropic.Anthropic:
     return anthropic.Anthropic(base_url=proxy.url, api_key=proxy.key, max_retries=0)
 
 
-def test_count_tokens_is_answered_without_contacting_any_model(client: anthropic.Anthropic,
-                                                               upstreams: Upstreams) -> None:
+def test_count_tokens_goes_to_the_anthropic_target_redacted(client: anthropic.Anthropic,
+                                                            upstreams: Upstreams) -> None:
     short = client.messages.count_tokens(model="claude-external", messages=[{"role": "user", "content": "Hi"}])
     long = client.messages.count_tokens(
         model="claude-external", system=[{"type": "text", "text": "You are a coding agent.",
                                           "cache_control": {"type": "ephemeral"}}],
-        messages=[{"role": "user", "content": "Explain this stack trace in detail, line by line. " * 20}],
+        messages=[{"role": "user", "content": "Explain this stack trace for Margaret Thornton, line by line. " * 20}],
         tools=[{"name": "Bash", "description": "Run a shell command",
-                "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}])
+                "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}],
+        extra_headers={"anthropic-beta": "token-counting-2024-11-01"})
     assert 0 < short.input_tokens < long.input_tokens
+    received = upstreams.external.recorder.all()
+    assert [r["path"] for r in received] == ["/v1/messages/count_tokens"] * 2
+    body = received[-1]["body"]
+    assert set(body) == {"model", "system", "messages", "tools"} and body["model"] == "claude-sonnet-4-5-20250929"
+    assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert received[-1]["headers"]["anthropic-beta"] == "token-counting-2024-11-01"
+    assert "Margaret Thornton" not in upstreams.external.recorder.dump() and "<PERSON_1>" in json.dumps(body)
+
+
+def test_count_tokens_for_other_targets_is_counted_here(client: anthropic.Anthropic, upstreams: Upstreams) -> None:
+    for model in ("external-chat", "onprem-chat"):
+        short = client.messages.count_tokens(model=model, messages=[{"role": "user", "content": "Hi"}])
+        long = client.messages.count_tokens(model=model, messages=[
+            {"role": "user", "content": "Explain this stack trace in detail, line by line. " * 20}])
+        assert 0 < short.input_tokens < long.input_tokens
     assert upstreams.external.recorder.all() == [] and upstreams.onprem.recorder.all() == []
+
+
+def test_count_tokens_is_blocked_where_the_message_would_be(client: anthropic.Anthropic,
+                                                           upstreams: Upstreams) -> None:
+    with pytest.raises(anthropic.PermissionDeniedError):
+        client.messages.count_tokens(model="claude-external", messages=[
+            {"role": "user", "content": f"use {CANARIES['AWS_ACCESS_KEY_ID']}"}])
+    assert upstreams.external.recorder.all() == []
 
 
 def test_count_tokens_refuses_unknown_models_and_bad_keys_in_anthropic_shape(proxy: Proxy) -> None:
@@ -68,7 +96,9 @@ def test_a_claude_code_session_keeps_caching_thinking_and_beta_on_an_anthropic_t
         proxy: Proxy, upstreams: Upstreams) -> None:
     client = anthropic.Anthropic(base_url=proxy.url, api_key=proxy.key, max_retries=0)
     assert client.messages.count_tokens(model="claude-external", **{
-        k: v for k, v in CLAUDE_CODE.items() if k in ("system", "tools", "messages")}).input_tokens > 0
+        k: v for k, v in CLAUDE_CODE.items() if k in ("system", "tools", "messages", "thinking")}).input_tokens > 0
+    counted = upstreams.external.recorder.all()[-1]
+    assert counted["path"] == "/v1/messages/count_tokens" and "Margaret Thornton" not in json.dumps(counted)
     with client.messages.stream(model="claude-external", extra_headers={"anthropic-beta": "context-1m-2025-08-07"},
                                 **{k: v for k, v in CLAUDE_CODE.items() if k != "stream"}) as stream:
         text = stream.get_final_text()
@@ -85,9 +115,11 @@ def test_a_claude_code_session_keeps_caching_thinking_and_beta_on_an_anthropic_t
 def test_anthropic_features_are_dropped_and_named_for_other_targets(proxy: Proxy, upstreams: Upstreams) -> None:
     r = httpx.post(proxy.url + "/v1/messages", timeout=30,
                    headers={"x-api-key": proxy.key, "anthropic-beta": "context-1m-2025-08-07"},
-                   json={**CLAUDE_CODE, "model": "external-chat", "stream": False})
+                   json={**CLAUDE_CODE, "model": "external-chat", "stream": False,
+                         "metadata": {"user_id": "user_alice_session_7"}})
     assert r.status_code == 200, r.text
     assert r.headers["x-govproxy-dropped"] == "thinking, cache_control"
     received = upstreams.external.recorder.all()[-1]
+    assert "user" not in received["body"] and "alice" not in json.dumps(received)  # govproxy never sends `user`
     assert "anthropic-beta" not in received["headers"]
     assert "thinking" not in received["body"] and "cache_control" not in str(received["body"])

@@ -1,7 +1,9 @@
 """The client frameworks companies point at a gateway, pointed at govproxy with nothing but a base URL and a key:
-LangChain (ChatOpenAI in chat and Responses mode, ChatAnthropic) and the OpenAI Agents SDK (Responses and
-chat-completions models, a function tool, run and streamed). Each sends planted values to an external alias; the
-recording upstream never receives them and the client gets them back restored."""
+LangChain (ChatOpenAI in chat and Responses mode, ChatAnthropic), the OpenAI Agents SDK (Responses and
+chat-completions models, a function tool, run and streamed) and LlamaIndex (its LiteLLM LLM on the OpenAI-compatible
+endpoint: its OpenAI LLM pins openai<3, which the Agents SDK's openai>=3 excludes; see docs/clients.md). Each sends
+planted values to an external alias; the recording upstream never receives them and the client gets them back
+restored."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ from typing import Any
 import agents
 import langchain_anthropic
 import langchain_openai
+import nltk
 import openai
 import pytest
 from pydantic import BaseModel
 
 from tests.canaries import CANARIES, leaked
 from tests.conftest import Proxy, Upstreams
+from tests.harness import OFFLINE_ENV
 
 NAME, EMAIL = CANARIES["PERSON"], CANARIES["EMAIL_ADDRESS"]
 PLANTED = {"PERSON": NAME, "EMAIL_ADDRESS": EMAIL}
@@ -101,4 +105,31 @@ def test_openai_agents_sdk(proxy: Proxy, upstreams: Upstreams, responses_api: bo
     assert seen == [f"please call_tool for {EMAIL}"]  # the tool got the caller's own value back
     assert plain == f"echo: please call_tool for {EMAIL}"
     assert streamed == f"echo: {PROMPT}"
+    no_leak(upstreams)
+
+
+def test_llamaindex_litellm_llm(proxy: Proxy, upstreams: Upstreams, monkeypatch: pytest.MonkeyPatch) -> None:
+    # LlamaIndex core ships the NLTK data it uses; nothing may be downloaded at run time.
+    def no_download(*args: object, **kwargs: object) -> None:
+        raise AssertionError("LlamaIndex tried to download NLTK data")
+
+    monkeypatch.setattr(nltk, "download", no_download)
+    for name, value in OFFLINE_ENV.items():  # litellm (under LlamaIndex) would fetch its cost map at import
+        monkeypatch.setenv(name, value)
+    from llama_index.core.llms import ChatMessage
+    from llama_index.llms.litellm import LiteLLM
+
+    llm = LiteLLM(model="openai/external-chat", api_base=proxy.v1, api_key=proxy.key, max_retries=0,
+                  temperature=0.0)
+    messages = [ChatMessage(role="system", content="Answer briefly."), ChatMessage(role="user", content=PROMPT)]
+    assert llm.chat(messages).message.content == f"echo: {PROMPT}"
+    assert "".join(r.delta or "" for r in llm.stream_chat(messages)) == f"echo: {PROMPT}"
+    assert llm.complete(PROMPT).text == f"echo: {PROMPT}"
+
+    async def streamed() -> str:
+        return "".join([r.delta or "" async for r in await llm.astream_chat(messages)])
+
+    assert asyncio.run(streamed()) == f"echo: {PROMPT}"
+    sent = upstreams.external.recorder.all()
+    assert len(sent) == 4 and sent[0]["body"]["messages"][0] == {"role": "system", "content": "Answer briefly."}
     no_leak(upstreams)

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+import redis
 import yaml
 
 from tests.audit_db import create_pg_database, drop_pg_database, execute
@@ -254,3 +255,30 @@ def test_redis_stopped_mid_run_loses_nothing(cluster: Cluster, upstreams: Upstre
                                          for p in cluster.replicas):
         time.sleep(0.2)
     assert [httpx.get(p.url + "/readyz").json()["status"] for p in cluster.replicas] == ["ready"] * 3
+
+
+def test_a_responses_chain_continues_on_every_replica(cluster: Cluster, upstreams: Upstreams) -> None:
+    # The kept response is in Redis (encrypted): a chain started on one replica goes on on the others, with the
+    # first turn's placeholders, and the value never reaches the external upstream.
+    key, _ = cluster.key("eng", "chain")
+    name = "Margaret Thornton"
+
+    def create(url: str, text: str, previous: str | None = None) -> dict[str, object]:
+        body: dict[str, object] = {"model": "external-chat", "input": text}
+        if previous is not None:
+            body["previous_response_id"] = previous
+        r = httpx.post(url + "/v1/responses", headers={"authorization": f"Bearer {key}"}, json=body, timeout=60)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    first = create(cluster.replicas[0].url, f"Customer {name} called about the invoice.")
+    previous = str(first["id"])
+    for replica in cluster.replicas[1:]:
+        nxt = create(replica.url, "What did the customer call about?", previous)
+        sent = upstreams.external.recorder.all()[-1]["body"]["messages"]
+        assert sent[0]["content"] == "Customer <PERSON_1> called about the invoice."
+        previous = str(nxt["id"])
+    assert name not in upstreams.external.recorder.dump()
+    with redis.Redis.from_url(cluster.redis.url) as r:
+        blobs = [r.get(k) or b"" for k in r.scan_iter(cluster.env["GOVPROXY_REDIS_PREFIX"] + "resp:*")]
+    assert len(blobs) >= 3 and all(name.encode() not in blob for blob in blobs)

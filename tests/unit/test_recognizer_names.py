@@ -74,6 +74,15 @@ def test_chat_speakers_need_two_of_them() -> None:
     assert _found(name_fields.SPEC, "Ubul: What a wife.") == []
 
 
+def test_section_headings_of_meeting_notes_are_no_chat_speakers() -> None:
+    text = ("Weekly sync\nAttendees: Dorothy Lambert, Bradley Atkins\nNotes: Atkins owns the budget review\n"
+            "Decisions: ship on Friday\n")
+    found = _found(name_fields.SPEC, text)
+    assert "Attendees" not in found and "Notes" not in found and "Decisions" not in found
+    # Real speakers whose names read like plurals are still speakers.
+    assert _found(name_fields.SPEC, "Daniels: are we done?\nPeters: yes.") == ["Daniels", "Peters"]
+
+
 @pytest.mark.parametrize("text", [
     "    app: ASGIApp | None = None,\n    routes: Sequence[BaseRoute] | None = None,\n    func: Callable",
     "Resources:\n  BucketName: my-bucket\n  AccessControl: Private\n",

@@ -26,11 +26,20 @@ Finder = Callable[[str], "list[SpanMatch]"]
 
 @dataclass(frozen=True, slots=True)
 class PatternSpec:
-    """One regex with the score a bare match (no context, no check) gets."""
+    """One regex with the score a bare match (no context, no check) gets.
+
+    `keywords` (gitleaks' pre-filter): words the regex cannot match without, one of which must be in the text,
+    compared case-folded; a text without any is not searched. Only for literals the regex requires.
+    """
 
     name: str
     regex: str
     score: float
+    keywords: tuple[str, ...] = ()
+
+    def may_match(self, folded_text: str) -> bool:
+        """False when `folded_text` (the text, `str.casefold`ed) holds none of the keywords."""
+        return not self.keywords or any(k.casefold() in folded_text for k in self.keywords)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +79,10 @@ class RecognizerSpec:
         """This recognizer alone over `text`: pattern matches after the check, before context words and overlap
         resolution (which the engine adds). For tests and for explaining a finding."""
         found = []
+        folded = text.casefold()
         for p in self.patterns:
+            if not p.may_match(folded):
+                continue
             for m in regex.finditer(p.regex, text, self.flags):
                 if m.end() == m.start():
                     continue

@@ -95,6 +95,10 @@ def _speaker(label: str) -> bool:
     if not label[:1].isupper() or any(_INNER_CAPITAL.search(w) and w not in FIRST_NAMES and w not in LAST_NAMES
                                       for w in words):
         return False
+    # "Attendees:", "Notes:", "Action items:" head the sections of meeting notes: the plural of an ordinary word is
+    # a heading, not a speaker (listed names such as Daniels are never read as plurals).
+    if any(is_english_word(w, plurals=True) and not is_english_word(w) for w in words):
+        return False
     return _names(label) == len(words)
 
 

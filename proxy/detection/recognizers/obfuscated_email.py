@@ -35,8 +35,8 @@ SPEC = RecognizerSpec(
     entity_type="EMAIL_ADDRESS",
     patterns=(
         PatternSpec("bracketed at", rf"{_LOCAL}{_BRACKETED_AT}{_DOMAIN}", 0.8),
-        PatternSpec("at sign, bracketed dot", rf"{_LOCAL}@{_DOMAIN}", 0.8),
-        PatternSpec("at and dot as words", rf"{_LOCAL}\s+at\s+{_WORDS_DOMAIN}", 0.3),
+        PatternSpec("at sign, bracketed dot", rf"{_LOCAL}@{_DOMAIN}", 0.8, keywords=("@",)),
+        PatternSpec("at and dot as words", rf"{_LOCAL}\s+at\s+{_WORDS_DOMAIN}", 0.3, keywords=("dot",)),
     ),
     context=("mail", "email", "e-mail", "contact", "write", "address", "reach", "schreib", "adresse", "kontakt"),
     validate=validate,

@@ -44,7 +44,8 @@ SPEC = RecognizerSpec(
                     rf"\b(?:{LOOSE_UK_CA}|{EIRCODE})\b", 0.1),
         # "post code" is two words; context words are matched one word at a time.
         PatternSpec("after 'post code'",
-                    rf"(?<=\b(?i:post[ ]code)\b[^\d\n]{{0,24}})(?:{_DIGITS}|\b(?:{LOOSE_UK_CA}|{EIRCODE})\b)", 0.6),
+                    rf"(?<=\b(?i:post[ ]code)\b[^\d\n]{{0,24}})(?:{_DIGITS}|\b(?:{LOOSE_UK_CA}|{EIRCODE})\b)", 0.6,
+                    keywords=("post code",)),
         PatternSpec("us town, state zip",
                     rf"(?<=\p{{Lu}}[\p{{L}}.'’-]*,?[ ](?:{US_STATES})[ ]{{1,2}})\d{{5}}(?:-\d{{4}})?"
                     r"(?![\w-]|[.,]\d)", 0.6),
