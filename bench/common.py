@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -47,9 +48,12 @@ def fake_upstream(delay_ms: float = 0.0, **options: float) -> Iterator[str]:
 
 
 @contextmanager
-def govproxy(upstream_url: str, database_url: str | None = None, workers: int = 1,
+def govproxy(upstream_url: str, database_url: str | None = None, workers: int = 1, tree: Path | None = None,
              **env_extra: str) -> Iterator[tuple[str, str]]:
-    """Yields (proxy base url, caller key)."""
+    """Yields (proxy base url, caller key). `tree`: run the govproxy code of another checkout (its PYTHONPATH), e.g. a
+    worktree of main for a before/after comparison with this bench."""
+    if tree is not None:
+        env_extra = {**env_extra, "PYTHONPATH": str(Path(tree).resolve())}
     with tempfile.TemporaryDirectory(prefix="govproxy-bench-") as tmp:
         work = Path(tmp)
         models = [{"alias": "bench-onprem", "model": "openai/fake", "api_base": upstream_url + "/v1",
@@ -88,6 +92,46 @@ def _descendants(pid: int) -> list[int]:
         p = todo.pop()
         out.append(p)
         todo.extend(parents.get(p, []))
+    return out
+
+
+def tree_pids(url: str) -> list[int]:
+    """The proxy at `url` and its descendants (workers, detector processes)."""
+    return _descendants(RUNNING[url].proc.pid)
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants."""
+    return _descendants(pid)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (processes that ended are left out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / tick
+
+
+def memory_mib(pids: list[int]) -> dict[int, dict[str, float]]:
+    """RSS, PSS and USS (private pages) in MiB per process, from /proc/PID/smaps_rollup. RSS counts pages shared
+    between processes (the models a pre-fork parent shares with its workers) in each of them; PSS splits them
+    evenly (the sum over processes is what they use together); USS is what only that process holds (what ending
+    it would free)."""
+    out: dict[int, dict[str, float]] = {}
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        kib = {line.split(":")[0]: int(line.split()[1]) for line in text.splitlines()[1:] if line.endswith("kB")}
+        out[pid] = {"rss": round(kib.get("Rss", 0) / 1024, 1), "pss": round(kib.get("Pss", 0) / 1024, 1),
+                    "uss": round((kib.get("Private_Clean", 0) + kib.get("Private_Dirty", 0)) / 1024, 1)}
     return out
 
 

@@ -1,26 +1,55 @@
-"""What govproxy adds to a request: direct to the fake upstream vs through govproxy, in the same run.
+"""What govproxy adds to a request, against the same zero-latency fake upstream, all in one run.
 
-    python -m bench.overhead [--requests 300] [--concurrency 32] [--prompt-bytes 1024] [--fresh] [--workers 2]
+    python -m bench.overhead [--requests 300] [--concurrency 32] [--prompt-bytes 1024] [--workers 1,2]
+                             [--modes cached,fresh] [--litellm PATH] [--govproxy-tree PATH] [--streaming]
 
-Prints p50/p99 latency for each path, the added latency, the throughput ratio at the given concurrency, the
-streaming time-to-first-byte overhead, then `/v1/responses` against `/v1/chat/completions` (both through govproxy)
-for the same prompt, the garbage-collector pauses and the memory of each process. The prompt carries no sensitive
-data: the pass-through path.
+For each number of govproxy workers (`--workers 1,2`: one `govproxy serve` each) and each kind of prompt:
+- `cached`: every request repeats one prompt, so detection answers from its cache (what a chat's resent history
+  costs: the HTTP layer, policy, the audit write and the litellm call are what is left);
+- `fresh`: every prompt is new (a counter in front), so every request pays for full detection of a 1 KB text;
+it prints the added latency (p50/p99 of one client sending one request at a time, minus the same straight to the
+fake upstream), requests per second and p50/p99 at `--concurrency` clients, the CPU time the proxy's processes
+spent per request in that concurrent phase, the full garbage collections during the phase and the longest
+collector pause since start, and the memory of each process (RSS, PSS, USS: see bench/common.py) after the run.
 
-By default every request repeats the same prompt, so detection is answered from its cache (what a chat's resent
-history costs). `--fresh` makes every prompt unique (a counter in front), so every request pays for full
-detection of a new 1 KB text.
+`--litellm PATH`: the `litellm` executable of a venv with LiteLLM's proxy server installed (docs/benchmarks.md says
+how to make one). It runs beside govproxy in the same run, against the same fake upstream, with the same workers
+(`litellm --config cfg.yaml --num_workers N`, no database, a master key: pass-through as light as it gets), and is
+measured the same way. Without the option (or when PATH does not exist) the LiteLLM rows say it was not run.
+
+`--govproxy-tree PATH`: run the govproxy code of another checkout (e.g. a worktree of main), for before/after
+tables measured by this same bench. `--streaming`: also time-to-first-byte of streamed chat and /v1/responses
+against chat completions (one worker). The prompt carries no sensitive data: the pass-through path.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
-from bench.common import fake_upstream, gc_pauses, govproxy, pct, rss_mib, summary
+from bench.common import (
+    cpu_seconds,
+    fake_upstream,
+    gc_pauses,
+    govproxy,
+    memory_mib,
+    pct,
+    process_tree,
+    summary,
+    tree_pids,
+    wait_http,
+)
+from tests.harness import base_env, free_port
 
 PROMPT_WORDS = "The quarterly report covers revenue growth in the northern region and the plan for next year. "
 
@@ -30,32 +59,52 @@ def prompt(n_bytes: int) -> str:
 
 
 _COUNTER = iter(range(10**9))
-FRESH = False
+LITELLM_KEY = "sk-bench-0123456789abcdef"
 
 
-def _body(body: dict[str, object]) -> dict[str, object]:
-    if not FRESH:
-        return body
-    if "input" in body:  # a Responses API body
-        return {**body, "input": f"Request {next(_COUNTER)}. {body['input']}"}
-    msgs = body["messages"]
-    assert isinstance(msgs, list)
-    n = next(_COUNTER)
-    return {**body, "messages": [{"role": "user", "content": f"Request {n}. {msgs[0]['content']}"}]}
+@dataclass(frozen=True)
+class Target:
+    """Where requests go and how each body is made."""
+
+    name: str
+    url: str
+    headers: dict[str, str]
+    body: dict[str, object]
+    fresh: bool = False
+    pids: tuple[int, ...] = ()  # the serving processes, for CPU time
+
+    def make_body(self) -> dict[str, object]:
+        if not self.fresh:
+            return self.body
+        n = next(_COUNTER)
+        if "input" in self.body:  # a Responses API body
+            return {**self.body, "input": f"Request {n}. {self.body['input']}"}
+        msgs = self.body["messages"]
+        assert isinstance(msgs, list)
+        return {**self.body, "messages": [{"role": "user", "content": f"Request {n}. {msgs[0]['content']}"}]}
 
 
-async def one(client: httpx.AsyncClient, url: str, headers: dict[str, str], body: dict[str, object]) -> float:
-    body = _body(body)
+@dataclass
+class Figures:
+    seq: list[float]
+    rps: float
+    conc: list[float]
+    cpu_ms: float  # CPU time of the serving processes per request (concurrent phase); nan when unknown
+    full_gcs: int | None = None
+
+
+async def one(client: httpx.AsyncClient, t: Target) -> float:
+    body = t.make_body()
     t0 = time.perf_counter()
-    r = await client.post(url, json=body, headers=headers)
+    r = await client.post(t.url, json=body, headers=t.headers)
     r.raise_for_status()
     return (time.perf_counter() - t0) * 1000
 
 
-async def ttfb(client: httpx.AsyncClient, url: str, headers: dict[str, str], body: dict[str, object]) -> float:
-    body = _body(body)
+async def ttfb(client: httpx.AsyncClient, t: Target) -> float:
+    body = {**t.make_body(), "stream": True}
     t0 = time.perf_counter()
-    async with client.stream("POST", url, json=body, headers=headers) as r:
+    async with client.stream("POST", t.url, json=body, headers=t.headers) as r:
         r.raise_for_status()
         first = None
         async for _ in r.aiter_raw():
@@ -65,91 +114,176 @@ async def ttfb(client: httpx.AsyncClient, url: str, headers: dict[str, str], bod
     return first
 
 
-async def sequential(url: str, headers: dict[str, str], body: dict[str, object], n: int) -> list[float]:
+async def sequential(t: Target, n: int) -> list[float]:
     async with httpx.AsyncClient(timeout=60) as client:
         for _ in range(10):
-            await one(client, url, headers, body)  # warm-up
-        return [await one(client, url, headers, body) for _ in range(n)]
+            await one(client, t)  # warm-up
+        return [await one(client, t) for _ in range(n)]
 
 
-async def concurrent(url: str, headers: dict[str, str], body: dict[str, object], n: int,
-                     conc: int) -> tuple[float, list[float]]:
+async def concurrent(t: Target, n: int, conc: int) -> tuple[float, list[float], float]:
+    """(requests per second, latencies, CPU seconds the target's processes spent) at `conc` clients."""
     limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        await asyncio.gather(*[one(client, url, headers, body) for _ in range(conc)])
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        await asyncio.gather(*[one(client, t) for _ in range(conc)])  # open the connections, warm up
         queue = list(range(n))
         lat: list[float] = []
 
         async def worker() -> None:
             while queue:
                 queue.pop()
-                lat.append(await one(client, url, headers, body))
+                lat.append(await one(client, t))
 
+        cpu0 = cpu_seconds(list(t.pids))
         t0 = time.perf_counter()
         await asyncio.gather(*[worker() for _ in range(conc)])
-        return n / (time.perf_counter() - t0), lat
+        elapsed = time.perf_counter() - t0
+        return n / elapsed, lat, cpu_seconds(list(t.pids)) - cpu0
 
 
-async def streaming(url: str, headers: dict[str, str], body: dict[str, object], n: int) -> list[float]:
+async def measure(t: Target, args: argparse.Namespace, gc_url: str | None = None) -> Figures:
+    seq = await sequential(t, args.requests)
+    before = gc_pauses(gc_url)[0] if gc_url else 0
+    rps, lat, cpu = await concurrent(t, args.requests, args.concurrency)
+    full = gc_pauses(gc_url)[0] - before if gc_url else None
+    cpu_ms = cpu * 1000 / args.requests if t.pids else float("nan")
+    return Figures(seq, rps, lat, cpu_ms, full)
+
+
+def row(name: str, f: Figures, direct: Figures) -> str:
+    gcs = "" if f.full_gcs is None else f"  full GCs {f.full_gcs}"
+    return (f"{name:<26} added p50 {pct(f.seq, 50) - pct(direct.seq, 50):6.2f} ms  "
+            f"p99 {pct(f.seq, 99) - pct(direct.seq, 99):6.2f} ms | {f.rps:6.1f} req/s at 32: "
+            f"p50 {pct(f.conc, 50):7.1f} ms p99 {pct(f.conc, 99):7.1f} ms | CPU {f.cpu_ms:5.1f} ms/req{gcs}")
+
+
+@contextmanager
+def litellm_proxy(binary: str, upstream: str, workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """LiteLLM's own proxy server on a free port, one model pointing at the fake upstream."""
+    with tempfile.TemporaryDirectory(prefix="litellm-bench-") as tmp:
+        cfg = Path(tmp) / "cfg.yaml"
+        cfg.write_text("model_list:\n  - model_name: bench\n    litellm_params:\n      model: openai/fake\n"
+                       f"      api_base: {upstream}/v1\n      api_key: none\n"
+                       "litellm_settings:\n  telemetry: false\n  drop_params: true\n")
+        port = free_port()
+        log = open(Path(tmp) / "litellm.log", "wb")
+        env = {k: v for k, v in base_env().items() if k not in ("PYTHONPATH", "DATABASE_URL")}
+        env["LITELLM_MASTER_KEY"] = LITELLM_KEY  # it refuses to start without one
+        proc = subprocess.Popen([binary, "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port),
+                                 "--num_workers", str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=tmp)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/health/liveliness", timeout=180)
+            yield f"http://127.0.0.1:{port}", proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()
+
+
+def print_memory(label: str, pids: list[int]) -> None:
+    mem = memory_mib(pids)
+    per = "  ".join(f"{pid}: RSS {m['rss']:.0f} PSS {m['pss']:.0f} USS {m['uss']:.0f}" for pid, m in mem.items())
+    total_pss = sum(m["pss"] for m in mem.values())
+    total_uss = sum(m["uss"] for m in mem.values())
+    print(f"memory {label:<19}: PSS total {total_pss:.0f} MiB, USS total {total_uss:.0f} MiB | {per}")
+
+
+async def run_govproxy(up: str, workers: int, args: argparse.Namespace, direct: Figures,
+                       results: dict[str, Figures]) -> None:
+    with govproxy(up, workers=workers, tree=args.govproxy_tree) as (proxy_url, key):
+        pids = tuple(tree_pids(proxy_url))
+        text = prompt(args.prompt_bytes)
+        for mode in args.modes:
+            t = Target(f"govproxy {workers}w {mode}", proxy_url + "/v1/chat/completions",
+                       {"authorization": f"Bearer {key}"},
+                       {"model": "bench-onprem", "messages": [{"role": "user", "content": text}]},
+                       fresh=mode == "fresh", pids=pids)
+            f = results[t.name] = await measure(t, args, proxy_url)
+            print(row(t.name, f, direct), flush=True)
+        _, longest = gc_pauses(proxy_url)
+        print(f"gc {workers}w                    : longest collector pause since start {longest} ms")
+        print_memory(f"govproxy {workers}w", tree_pids(proxy_url))
+        if args.streaming and workers == min(args.workers):
+            await streaming_figures(up, proxy_url, key, args)
+
+
+async def streaming_figures(up: str, proxy_url: str, key: str, args: argparse.Namespace) -> None:
+    text = prompt(args.prompt_bytes)
+    n = max(20, args.requests // 3)
+    auth = {"authorization": f"Bearer {key}"}
+    direct = Target("direct", up + "/v1/chat/completions", {}, {"model": "fake", "messages": [
+        {"role": "user", "content": text}]})
+    via = Target("via", proxy_url + "/v1/chat/completions", auth, {"model": "bench-onprem", "messages": [
+        {"role": "user", "content": text}]})
     async with httpx.AsyncClient(timeout=60) as client:
-        for _ in range(5):
-            await ttfb(client, url, headers, body)
-        return [await ttfb(client, url, headers, body) for _ in range(n)]
+        d = [await ttfb(client, direct) for _ in range(n)]
+        p = [await ttfb(client, via) for _ in range(n)]
+    print(f"stream TTFB direct: {summary(d)}")
+    print(f"stream TTFB govpx : {summary(p)}")
+    print(f"TTFB overhead     : p50 {pct(p, 50) - pct(d, 50):.2f} ms  p99 {pct(p, 99) - pct(d, 99):.2f} ms")
+    resp = Target("responses", proxy_url + "/v1/responses", auth, {"model": "bench-onprem", "input": text})
+    r_seq = await sequential(resp, args.requests)
+    c_seq = await sequential(via, args.requests)
+    print(f"responses vs chat : p50 {pct(r_seq, 50) - pct(c_seq, 50):+.2f} ms  "
+          f"p99 {pct(r_seq, 99) - pct(c_seq, 99):+.2f} ms")
 
 
 async def run(args: argparse.Namespace) -> None:
-    with fake_upstream(args.upstream_delay_ms) as up, govproxy(up, workers=args.workers) as (proxy_url, key):
+    litellm_bin = args.litellm
+    if litellm_bin and not Path(litellm_bin).exists():
+        print(f"LiteLLM proxy: {litellm_bin} does not exist: not run (docs/benchmarks.md: how to install it)")
+        litellm_bin = None
+    elif not litellm_bin:
+        print("LiteLLM proxy: not run (give --litellm PATH to its venv's `litellm`; docs/benchmarks.md)")
+    tree = f", govproxy from {args.govproxy_tree}" if args.govproxy_tree else ""
+    print(f"prompt {args.prompt_bytes} B, zero-latency fake upstream, {args.requests} requests per phase, "
+          f"{args.concurrency} clients, workers {args.workers}, modes {args.modes}{tree}", flush=True)
+    results: dict[str, Figures] = {}
+    with fake_upstream(0.0) as up:
         text = prompt(args.prompt_bytes)
-        direct = (up + "/v1/chat/completions", {}, {"model": "fake", "messages": [{"role": "user", "content": text}]})
-        via = (proxy_url + "/v1/chat/completions", {"authorization": f"Bearer {key}"},
-               {"model": "bench-onprem", "messages": [{"role": "user", "content": text}]})
-        print(f"prompt {args.prompt_bytes} B ({'fresh every request' if FRESH else 'repeated: detection cache hits'}), "
-              f"upstream delay {args.upstream_delay_ms} ms, "
-              f"{args.requests} requests, concurrency {args.concurrency}")
-        d_seq = await sequential(*direct, args.requests)
-        p_seq = await sequential(*via, args.requests)
-        print(f"sequential direct : {summary(d_seq)}")
-        print(f"sequential govprox: {summary(p_seq)}")
-        print(f"added latency     : p50 {pct(p_seq, 50) - pct(d_seq, 50):.2f} ms  "
-              f"p99 {pct(p_seq, 99) - pct(d_seq, 99):.2f} ms")
-        d_tp, d_lat = await concurrent(*direct, args.requests, args.concurrency)
-        p_tp, p_lat = await concurrent(*via, args.requests, args.concurrency)
-        print(f"concurrent direct : {d_tp:8.1f} req/s  {summary(d_lat)}")
-        print(f"concurrent govprox: {p_tp:8.1f} req/s  {summary(p_lat)}")
-        print(f"throughput ratio  : {p_tp / d_tp:.3f} (govproxy / direct)")
-        sd = (direct[0], direct[1], {**direct[2], "stream": True})
-        sp = (via[0], via[1], {**via[2], "stream": True})
-        d_ttfb = await streaming(*sd, max(20, args.requests // 3))
-        p_ttfb = await streaming(*sp, max(20, args.requests // 3))
-        print(f"stream TTFB direct: {summary(d_ttfb)}")
-        print(f"stream TTFB govpx : {summary(p_ttfb)}")
-        print(f"TTFB overhead     : p50 {pct(p_ttfb, 50) - pct(d_ttfb, 50):.2f} ms  "
-              f"p99 {pct(p_ttfb, 99) - pct(d_ttfb, 99):.2f} ms")
-        # The Responses API, the same prompt, against chat completions in the same run (both through govproxy).
-        resp = (proxy_url + "/v1/responses", via[1], {"model": "bench-onprem", "input": text})
-        r_seq = await sequential(*resp, args.requests)
-        c_seq = await sequential(*via, args.requests)
-        print(f"sequential chat   : {summary(c_seq)}")
-        print(f"sequential respons: {summary(r_seq)}")
-        print(f"responses vs chat : p50 {pct(r_seq, 50) - pct(c_seq, 50):+.2f} ms  "
-              f"p99 {pct(r_seq, 99) - pct(c_seq, 99):+.2f} ms")
-        full, longest = gc_pauses(proxy_url)
-        print(f"gc                : {full} full collections during the run, longest pause {longest} ms")
-        print(f"memory            : RSS MiB by process {rss_mib(proxy_url)}")
+        direct_t = Target("direct", up + "/v1/chat/completions", {},
+                          {"model": "fake", "messages": [{"role": "user", "content": text}]})
+        direct = await measure(direct_t, args)
+        print(f"{'direct (the fake itself)':<26} p50 {pct(direct.seq, 50):.2f} ms p99 {pct(direct.seq, 99):.2f} ms"
+              f" | {direct.rps:6.1f} req/s at 32", flush=True)
+        for workers in args.workers:
+            if litellm_bin:
+                with litellm_proxy(litellm_bin, up, workers) as (url, proc):
+                    t = Target(f"litellm proxy {workers}w", url + "/v1/chat/completions",
+                               {"authorization": f"Bearer {LITELLM_KEY}"},
+                               {"model": "bench", "messages": [{"role": "user", "content": text}]},
+                               pids=tuple(process_tree(proc.pid)))
+                    f = results[t.name] = await measure(t, args)
+                    print(row(t.name, f, direct), flush=True)
+                    print_memory(f"litellm {workers}w", list(process_tree(proc.pid)))
+            await run_govproxy(up, workers, args, direct, results)
+    if len(args.workers) > 1:
+        lo, hi = min(args.workers), max(args.workers)
+        for mode in args.modes:
+            a, b = results.get(f"govproxy {lo}w {mode}"), results.get(f"govproxy {hi}w {mode}")
+            if a and b:
+                print(f"scaling {mode:<6} {lo}w -> {hi}w : {b.rps / a.rps:.2f}x req/s at {args.concurrency} clients")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--requests", type=int, default=300)
+    ap.add_argument("--requests", type=int, default=300, help="requests per phase (sequential, concurrent)")
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--prompt-bytes", type=int, default=1024)
-    ap.add_argument("--upstream-delay-ms", type=float, default=0.0)
-    ap.add_argument("--fresh", action="store_true", help="a unique prompt per request (no detection cache hits)")
-    ap.add_argument("--workers", type=int, default=1, help="govproxy worker processes")
+    ap.add_argument("--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2],
+                    help="govproxy worker counts to measure, comma-separated (default 1,2)")
+    ap.add_argument("--modes", type=lambda s: s.split(","), default=["cached", "fresh"],
+                    help="cached (one prompt repeated), fresh (a new prompt every request), comma-separated")
+    ap.add_argument("--litellm", default=None, help="path of LiteLLM's `litellm` executable (its proxy server)")
+    ap.add_argument("--govproxy-tree", type=Path, default=None, help="run govproxy from this checkout")
+    ap.add_argument("--streaming", action="store_true", help="also streaming TTFB and /v1/responses vs chat")
     args = ap.parse_args()
-    global FRESH
-    FRESH = args.fresh
     asyncio.run(run(args))
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from proxy.logging import configure_logging
 from proxy.metrics import Metrics
 from proxy.pipeline.services import Services
 from proxy.policy.loader import PolicyHolder, log_warnings
+from proxy.prefork import Preloaded
 from proxy.redaction.kept_responses import LocalKeptResponses
 from proxy.redaction.keys import RedactionKeys
 from proxy.redaction.pseudonyms import PseudonymStore
@@ -79,7 +80,8 @@ async def watch_policy(svc: Services) -> None:
         task.cancel()
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, preloaded: Preloaded | None = None) -> Starlette:
+    """The app. `preloaded`: what a pre-fork parent already loaded (prefork.py); its detector is this worker's."""
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
 
@@ -88,18 +90,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Shared maps hold raw values: encrypted under the redaction key, and refused without one (fail closed).
         secret = settings.redaction_key.get_secret_value() if settings.redaction_key else ""
         maps_key = map_key(secret) if settings.redis_url is not None else b""
-        _migrate_embedded(settings)
+        if preloaded is None:  # a pre-fork parent has run the migrations once, before forking (cli/serve.py)
+            _migrate_embedded(settings)
         engine = async_engine(settings.database_url)
         policy = PolicyHolder(settings.policies_dir)  # raises if the policies do not load: fail closed
         # The detector runs the snapshot's recognizers, and a reload that changes them swaps them in before the new
         # snapshot serves (rejected, last good kept, if they do not load).
-        detector = Detector.build(spacy_model=settings.spacy_model, policies_dir=settings.policies_dir,
-                                  default_language=settings.default_language,
-                                  score_threshold=settings.detection_score_threshold,
-                                  cache_size=settings.detection_cache_size,
-                                  processes=settings.detection_processes, custom=policy.snapshot.recognizers,
-                                  recognizers_version=policy.snapshot.recognizers_version,
-                                  german_model=settings.german_spacy_model)
+        detector = preloaded.detector if preloaded is not None else None
+        if detector is None:
+            detector = Detector.build(spacy_model=settings.spacy_model, policies_dir=settings.policies_dir,
+                                      default_language=settings.default_language,
+                                      score_threshold=settings.detection_score_threshold,
+                                      cache_size=settings.detection_cache_size,
+                                      processes=settings.detection_processes, custom=policy.snapshot.recognizers,
+                                      recognizers_version=policy.snapshot.recognizers_version,
+                                      german_model=settings.german_spacy_model)
+        elif detector.recognizers_version != policy.snapshot.recognizers_version:
+            # The policies changed between the parent's load and this worker's start (or a restart much later).
+            detector.use_recognizers(policy.snapshot.recognizers, policy.snapshot.recognizers_version)
         policy.before_swap = lambda snap: detector.use_recognizers(snap.recognizers, snap.recognizers_version)
         log_warnings(policy.snapshot)
         budgets = BudgetHolder(settings.policies_dir)  # raises if budgets.yaml does not validate: fail closed

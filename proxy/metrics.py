@@ -7,6 +7,7 @@ around (registry=None: nothing is registered globally).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -22,6 +23,7 @@ UPSTREAM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20,
 # Label values per label that one process reports before folding the rest into "other" (see docs/operations.md).
 LABEL_CAPS = {"team": 100, "rule": 200, "target": 100}
 OTHER = "other"
+_LANGUAGE_MEMO = 1024  # texts whose language label is remembered (the detection cache's hits ask again)
 
 
 class BoundedLabel:
@@ -106,6 +108,8 @@ class Metrics:
         self._team, self._rule, self._target = (BoundedLabel(LABEL_CAPS[k]) for k in ("team", "rule", "target"))
         self._languages, self._default_language = languages, default_language
         self._picker: Any = None
+        # digest of a text -> its language label (a digest: no prompt text is kept), bounded by _LANGUAGE_MEMO
+        self._language_seen: dict[bytes, str] = {}
 
     def language_of(self, ctx: RequestContext) -> str:
         """The language of the request's longest text (one of the configured languages, or the default)."""
@@ -113,11 +117,20 @@ class Metrics:
         longest = max(texts, key=len, default="")
         if not longest.strip():
             return self._default_language
+        sample = longest[:2000]
+        digest = hashlib.blake2b(sample.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        known = self._language_seen.get(digest)
+        if known is not None:  # a text seen before (a chat's resent history): no second language detection
+            return known
         if self._picker is None:
             from proxy.detection.language import LanguagePicker
 
             self._picker = LanguagePicker(self._languages, self._default_language)
-        return str(self._picker.pick(longest[:2000]))
+        language = str(self._picker.pick(sample))
+        if len(self._language_seen) >= _LANGUAGE_MEMO:
+            self._language_seen.clear()
+        self._language_seen[digest] = language
+        return language
 
     def observe_request(self, ctx: RequestContext) -> None:
         """Every per-request metric, once, when the request is finished (labels bounded: no user ids, no

@@ -196,7 +196,8 @@ def serves(proxy: Proxy, client: Client, model: str = "external-chat") -> bool:
 # -- processes (Linux /proc) --------------------------------------------------------------------------------------
 
 def worker_pids(parent: int) -> set[int]:
-    """The uvicorn worker processes of a `govproxy serve` parent (its spawned children)."""
+    """The worker processes of a `govproxy serve --workers N` parent (its forked children; not the resource
+    tracker multiprocessing may start). A zombie (a worker killed but not yet reaped) is not a worker."""
     out = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -206,8 +207,8 @@ def worker_pids(parent: int) -> set[int]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == parent and b"multiprocessing.spawn" in cmdline and b"resource_tracker" not in cmdline:
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == parent and state != "Z" and b"resource_tracker" not in cmdline:
             out.add(int(entry.name))
     return out
 

@@ -55,9 +55,28 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 
 
 def _run(uvicorn, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    if settings.workers > 1:
+        _run_prefork(settings)
+        return
     uvicorn.run("proxy.app:create_app", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, log_config=None, access_log=False, timeout_graceful_shutdown=30,
                 lifespan="on")
+
+
+def _run_prefork(settings: Settings) -> None:
+    """Several workers forked from one process that loaded the models once (proxy/prefork.py)."""
+    from proxy.app import create_app
+    from proxy.logging import configure_logging
+    from proxy.metrics import Metrics
+    from proxy.prefork import Supervisor, preload
+
+    configure_logging(settings.log_level, settings.log_json)
+    preloaded = preload(settings)
+    supervisor = Supervisor(settings, lambda: create_app(settings, preloaded), graceful_s=30,
+                            on_exit=Metrics.process_exited)
+    code = supervisor.run()
+    if code:
+        raise SystemExit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -41,6 +41,14 @@ def _import_litellm() -> Any:
     return litellm
 
 
+async def warm_up() -> None:
+    """A chat completion litellm answers itself (`mock_response`: nothing is sent): imports what its first call
+    imports. For a pre-fork parent (prefork.py), so its workers share those modules instead of importing each."""
+    litellm = _import_litellm()
+    await litellm.acompletion(model="openai/warm-up", api_base="http://127.0.0.1:9/v1", api_key="none",
+                              messages=[{"role": "user", "content": "warm up"}], mock_response="ok")
+
+
 class Upstream:
     """Sends normalised OpenAI-shaped bodies to a catalogue target through litellm's async API."""
 

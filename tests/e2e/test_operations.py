@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sqlite3
 import threading
 import time
@@ -10,8 +12,11 @@ from pathlib import Path
 
 import httpx
 import openai
+import pytest
 
-from tests.conftest import Upstreams, start_proxy
+from tests.conftest import Upstreams, catalogue_for, start_proxy
+from tests.fault_checks import worker_pids
+from tests.harness import ProxyProcess, base_env, write_policies
 
 
 def _requests_total(text: str) -> float:
@@ -37,8 +42,52 @@ def test_metrics_count_every_request_across_two_workers(upstreams: Upstreams, tm
         assert re.search(r'govproxy_requests_total\{.*outcome="allowed".*\} 24\.0', text)
         assert "govproxy_stage_seconds_bucket" in text
         assert len(upstreams.onprem.recorder.all()) == n_ok
+        # The models were loaded once, in the parent, and both workers forked from it share them.
+        logs = p.process.logs()
+        assert logs.count('"event": "detector_ready"') == 1
+        assert logs.count('"event": "worker_forked"') == 2 and logs.count('"event": "started"') == 2
     finally:
         p.process.stop()
+
+
+def test_workers_that_cannot_start_stop_the_server(upstreams: Upstreams, tmp_path: Path) -> None:
+    """A worker whose start-up fails (here budgets.yaml, which only a worker reads) ends the server with exit 3,
+    instead of being forked again and again."""
+    policies = write_policies(tmp_path / "policies", catalogue_for(upstreams))
+    (policies / "budgets.yaml").write_text("apiVersion: govproxy/v1\nbudgets: [not: {a: budget}\n")
+    env = base_env(GOVPROXY_DATABASE_URL=f"sqlite:///{tmp_path}/govproxy.db", GOVPROXY_POLICIES_DIR=str(policies),
+                   GOVPROXY_TEST_CWD=str(tmp_path))
+    process = ProxyProcess(tmp_path, env, workers=2)
+    with pytest.raises(RuntimeError, match="govproxy exited 3"):
+        process.start()
+    assert '"event": "worker_startup_failed"' in process.logs()
+
+
+def test_workers_stop_when_the_parent_is_killed(upstreams: Upstreams, tmp_path: Path) -> None:
+    """SIGKILL to the parent (it cannot pass a stop on): its workers stop too instead of serving unsupervised."""
+    p = start_proxy(tmp_path, upstreams, workers=2)
+    assert p.process.proc is not None
+    parent = p.process.proc.pid
+    deadline = time.time() + 30
+    while len(workers := worker_pids(parent)) < 2:
+        assert time.time() < deadline
+        time.sleep(0.1)
+    os.kill(parent, signal.SIGKILL)
+    p.process.proc.wait(timeout=10)
+    deadline = time.time() + 60
+    while any(_state(pid) not in ("gone", "Z") for pid in workers):
+        assert time.time() < deadline, "a worker kept running after its parent was killed"
+        time.sleep(0.2)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(p.url + "/healthz", timeout=2)
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (Z: exited, not yet reaped), or "gone"."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
 
 
 def test_sigterm_lets_a_stream_in_flight_finish(upstreams: Upstreams, tmp_path: Path) -> None:
