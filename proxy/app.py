@@ -121,7 +121,8 @@ def create_app(settings: Settings | None = None, preloaded: Preloaded | None = N
         kept = SharedKeptResponses(shared, kept_key(secret), ttl_s=settings.pseudonym_ttl_s,
                                    fallback=local_kept) if shared is not None else local_kept
         remote_ner = build_remote_ner(settings)
-        redaction_keys = RedactionKeys.from_settings(settings)
+        redaction_keys = (preloaded.redaction_keys if preloaded is not None and preloaded.redaction_keys is not None
+                          else RedactionKeys.from_settings(settings))
         audit = await AuditWriter.open(settings, caller_key=redaction_keys.hmac_key)
         audit.on_failure = metrics.audit_write_failures.inc
         services = Services(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from proxy.redaction.keys import RedactionKeys
 from proxy.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,6 +48,10 @@ class Preloaded:
     processes (GOVPROXY_DETECTION_PROCESSES > 0: a process pool must not be forked; each worker starts its own)."""
 
     detector: Detector | None
+    # The redaction keys, drawn here when GOVPROXY_REDACTION_KEY is not set, so that every worker hashes, encrypts
+    # and tags (thinking signatures) with the same key: a random key per worker would make a value hash differently
+    # depending on which worker took the request.
+    redaction_keys: RedactionKeys | None = None
 
 
 def preload(settings: Settings) -> Preloaded:
@@ -67,7 +72,7 @@ def preload(settings: Settings) -> Preloaded:
                                   german_model=settings.german_spacy_model)
         _warm_detector(detector)
     _warm_litellm()
-    return Preloaded(detector=detector)
+    return Preloaded(detector=detector, redaction_keys=RedactionKeys.from_settings(settings))
 
 
 # Texts that take every part of detection once (both NER pipelines, language choice, pattern recognizers with their

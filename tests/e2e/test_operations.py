@@ -119,3 +119,30 @@ def test_sigterm_lets_a_stream_in_flight_finish(upstreams: Upstreams, tmp_path: 
         rows = conn.execute("SELECT r.stream, o.outcome, o.target, o.completion_tokens FROM audit_records r "
                             "JOIN audit_outcomes o ON o.record_id = r.id").fetchall()
     assert rows == [(1, "allowed", "onprem-chat", 7)]
+
+
+HASH_NAMES = """apiVersion: govproxy/v1
+default:
+  action: redact
+  redact:
+    PERSON: hash
+"""
+
+
+def test_workers_share_the_generated_redaction_key(upstreams: Upstreams, tmp_path: Path) -> None:
+    """Without GOVPROXY_REDACTION_KEY the parent draws one key for all workers: a name hashes the same whichever
+    worker takes the request (a key per worker would give the upstream two different hashes for one person)."""
+    p = start_proxy(tmp_path, upstreams, workers=2, rules={"90-hash-names.yaml": HASH_NAMES})
+    try:
+        headers = {"authorization": f"Bearer {p.key}"}
+        body = {"model": "onprem-chat", "messages": [{"role": "user", "content": "Write to Annika Vogelsang today."}]}
+        with httpx.Client(limits=httpx.Limits(max_keepalive_connections=0)) as c:  # new connection each time
+            for _ in range(16):
+                assert c.post(p.v1 + "/chat/completions", json=body, headers=headers).status_code == 200
+        sent = {r["body"]["messages"][0]["content"] for r in upstreams.onprem.recorder.all()}
+        assert len(sent) == 1 and "Vogelsang" not in next(iter(sent))
+        logs = p.process.logs()
+        assert logs.count('"event": "worker_forked"') == 2
+        assert logs.count('"event": "redaction_key_generated"') == 1  # drawn once, in the parent
+    finally:
+        p.process.stop()
