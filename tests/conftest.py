@@ -62,11 +62,12 @@ def upstreams() -> Iterator[Upstreams]:
 
 
 def start_proxy(workdir: Path, up: Upstreams, workers: int = 1, rules: dict[str, str] | None = None,
-                recognizers: str | None = None, **env_extra: str) -> Proxy:
-    """A govproxy on the test catalogue; `rules` replaces the shipped rule files (the classification file stays),
-    `recognizers` the shipped recognizers.yaml."""
+                recognizers: str | None = None, extra_models: list[dict[str, object]] | None = None,
+                **env_extra: str) -> Proxy:
+    """A govproxy on the test catalogue (plus `extra_models`); `rules` replaces the shipped rule files (the
+    classification file stays), `recognizers` the shipped recognizers.yaml."""
     workdir.mkdir(parents=True, exist_ok=True)
-    policies = write_policies(workdir / "policies", catalogue_for(up))
+    policies = write_policies(workdir / "policies", catalogue_for(up) + (extra_models or []))
     if recognizers is not None:
         (policies / "recognizers.yaml").write_text(recognizers)
     if rules is not None:
