@@ -171,10 +171,12 @@ def test_limits_revocation_conversations_and_budgets_hold_across_replicas(cluste
     staged = cluster.policies / ".budgets.yaml.new"
     staged.write_text(_budgets(key_id))
     staged.replace(cluster.policies / "budgets.yaml")
+    # One reading per check: two readings in one condition could see the replicas before and during the reload (the
+    # loop then left early, and the assertion caught them half-way).
     deadline = time.time() + 30
-    while time.time() < deadline and (len(budget_versions()) != 1 or budget_versions() == old):
+    while len(versions := budget_versions()) != 1 or versions == old:
+        assert time.time() < deadline, f"budgets.yaml not in force on every replica after 30 s: {versions}"
         time.sleep(0.2)
-    assert len(budget_versions()) == 1 and budget_versions() != old
     redis_client = cluster.redis.client()
 
     def tokens_used() -> int:
