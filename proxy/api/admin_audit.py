@@ -122,6 +122,16 @@ def request_id(request: Request) -> str | None:
     return request.scope.get("state", {}).get("request_id")
 
 
+async def authenticate_audited(request: Request, route: str, *, kind: Kind = Kind.SECURITY) -> Caller:
+    """The caller of a request that is not a model request (model lists, kept responses); a refused key is audited
+    like one on a model request (a security record; successes are not) and re-raised."""
+    try:
+        return await request.app.state.services.keys.authenticate(request.headers)
+    except Unauthorized as exc:
+        await audit_access(request, route, caller=None, detail={"result": "unauthenticated"}, error=exc, kind=kind)
+        raise
+
+
 async def audit_access(request: Request, route: str, *, caller: Caller | None, detail: Mapping[str, Any],
                        error: ProxyError | None = None, kind: Kind = Kind.ADMIN) -> str:
     """Write the access record (allowed or refused). Raises AuditUnavailable if it cannot be written."""

@@ -10,10 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from proxy.api.admin_audit import audit_access
+from proxy.api.admin_audit import authenticate_audited
 from proxy.api.handler import Renderer, handle
-from proxy.audit.record import Kind
-from proxy.errors import ProxyError, Unauthorized
+from proxy.errors import ProxyError
 from proxy.policy.evaluate import allowed_models
 from proxy.request.context import Dialect, Endpoint, RequestContext, Usage
 
@@ -70,13 +69,7 @@ async def embeddings(request: Request) -> Response:
 async def list_models(request: Request) -> Response:
     svc = request.app.state.services
     try:
-        try:
-            caller = await svc.keys.authenticate(request.headers)
-        except Unauthorized as exc:
-            # Refused like a model request, and audited like one (a security record; successes are not).
-            await audit_access(request, "/v1/models", caller=None, detail={"result": "unauthenticated"},
-                               error=exc, kind=Kind.SECURITY)
-            raise
+        caller = await authenticate_audited(request, "/v1/models")
     except ProxyError as exc:
         body = exc.anthropic_body() if "anthropic-version" in request.headers else exc.openai_body()
         return JSONResponse(body, status_code=exc.status, headers=exc.headers)

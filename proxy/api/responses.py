@@ -16,12 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from proxy.api.admin_audit import audit_access
+from proxy.api.admin_audit import authenticate_audited
 from proxy.api.handler import Renderer, handle
 from proxy.api.responses_message import chat_to_response
 from proxy.api.responses_stream import ResponsesStreamEncoder, error_event, event_bytes
-from proxy.audit.record import Kind
-from proxy.errors import NotFound, ProxyError, Unauthorized
+from proxy.errors import NotFound, ProxyError
 from proxy.pipeline.chains import keep_response
 from proxy.pipeline.services import Services
 from proxy.redaction.kept_responses import entry_key
@@ -80,12 +79,7 @@ async def stored(request: Request) -> Response:
     svc: Services = request.app.state.services
     response_id = request.path_params["response_id"]
     try:
-        try:
-            caller = await svc.keys.authenticate(request.headers)
-        except Unauthorized as exc:
-            await audit_access(request, "/v1/responses", caller=None, detail={"result": "unauthenticated"},
-                               error=exc, kind=Kind.SECURITY)
-            raise
+        caller = await authenticate_audited(request, "/v1/responses")
         key = entry_key(caller.key_id, response_id)
         if request.method == "DELETE":
             if await svc.kept.delete(key):

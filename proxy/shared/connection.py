@@ -106,3 +106,15 @@ def connect(settings: Any, metrics: Metrics | None) -> SharedRedis | None:
     return SharedRedis(settings.redis_url.get_secret_value(), settings.redis_prefix,
                        timeout_s=settings.redis_timeout_s, retry_after_s=settings.redis_retry_after_s,
                        metrics=metrics)
+
+
+def derive_key(secret: str, info: bytes, holds: str) -> bytes:
+    """An AES-256-GCM key for what replicas share in Redis, derived from the redaction secret (HKDF-SHA256, one
+    label per use). `holds` names what it protects, for the error raised when no secret is configured."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    if not secret:
+        raise ValueError(f"GOVPROXY_REDIS_URL is set but GOVPROXY_REDACTION_KEY is not: {holds} hold raw values and "
+                         "must be encrypted with a key every replica shares")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"govproxy-redis-v1", info=info).derive(secret.encode())

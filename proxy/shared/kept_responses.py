@@ -11,23 +11,18 @@ import os
 
 import structlog
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from proxy.redaction.kept_responses import KeptResponse, LocalKeptResponses
-from proxy.shared.connection import RedisUnavailable, SharedRedis
+from proxy.shared.connection import RedisUnavailable, SharedRedis, derive_key
 
 log = structlog.get_logger()
 _INFO = b"govproxy-shared-kept-responses-v1"
 
 
 def kept_key(secret: str) -> bytes:
-    """The AES-256-GCM key for shared kept responses (HKDF-SHA256 of the redaction secret, its own label)."""
-    if not secret:
-        raise ValueError("GOVPROXY_REDIS_URL is set but GOVPROXY_REDACTION_KEY is not: kept responses hold raw "
-                         "values and must be encrypted with a key every replica shares")
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"govproxy-redis-v1", info=_INFO).derive(secret.encode())
+    """The AES-256-GCM key for shared kept responses."""
+    return derive_key(secret, _INFO, "kept responses")
 
 
 class SharedKeptResponses:

@@ -14,23 +14,18 @@ import os
 import orjson
 import structlog
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from proxy.redaction.pseudonyms import PseudonymMap, PseudonymStore
-from proxy.shared.connection import RedisUnavailable, SharedRedis
+from proxy.shared.connection import RedisUnavailable, SharedRedis, derive_key
 
 log = structlog.get_logger()
 _INFO = b"govproxy-shared-pseudonym-maps-v1"
 
 
 def map_key(secret: str) -> bytes:
-    """The AES-256-GCM key for shared maps, derived from the redaction secret (HKDF-SHA256, its own label)."""
-    if not secret:
-        raise ValueError("GOVPROXY_REDIS_URL is set but GOVPROXY_REDACTION_KEY is not: shared pseudonym maps hold "
-                         "raw values and must be encrypted with a key every replica shares")
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"govproxy-redis-v1", info=_INFO).derive(secret.encode())
+    """The AES-256-GCM key for shared maps."""
+    return derive_key(secret, _INFO, "shared pseudonym maps")
 
 
 class SharedPseudonymStore:
