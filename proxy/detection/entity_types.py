@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-# What Presidio's predefined recognizers and the NER mapping report for English and German (analyzer.py), as
+# What Presidio's predefined recognizers and the NER mapping report for English and German (analyzer/), as
 # `AnalyzerEngine.get_supported_entities` lists them.
 PRESIDIO_TYPES: frozenset[str] = frozenset({
     "CREDIT_CARD", "CRYPTO", "DATE_TIME", "DE_BSNR", "DE_FUEHRERSCHEIN", "DE_HANDELSREGISTER",

@@ -1,4 +1,4 @@
-"""The project's own detection result type. Presidio's RecognizerResult never leaves detection/analyzer.py."""
+"""The project's own detection result type. Presidio's RecognizerResult never leaves detection/analyzer/."""
 
 from __future__ import annotations
 

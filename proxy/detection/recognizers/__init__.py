@@ -45,7 +45,7 @@ _MODULES = (aws_secret_key, private_key, jwt, url_password, generic_secret, high
 
 
 def builtin_specs() -> tuple[RecognizerSpec, ...]:
-    """Every built-in recognizer of ours (Presidio's own are added in `detection/analyzer.py`)."""
+    """Every built-in recognizer of ours (Presidio's own are added in `detection/analyzer/`)."""
     return (provider_tokens.spec(), *(m.SPEC for m in _MODULES), de_phone.NATIONAL_SPEC, first_names.LOWERCASE_SPEC,
             first_names.GERMAN_SPEC, place_cue.LOWER_SPEC, places.GERMAN_SPEC,
             street_address.INTERNATIONAL_SPEC, street_address.ANY_CASE_SPEC, street_address.POSTCODE_TOWN_SPEC,

@@ -1,6 +1,6 @@
 """What a recognizer is, in our own terms: data (patterns, context words) plus an optional check.
 
-Recognizer modules describe themselves with these types and never import Presidio; `detection/analyzer.py` turns
+Recognizer modules describe themselves with these types and never import Presidio; `detection/analyzer/` turns
 each `RecognizerSpec` into a Presidio pattern recognizer. Keeping the seam here means a recognizer can be read,
 tested and reviewed as plain data.
 """
