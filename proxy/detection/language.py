@@ -16,6 +16,7 @@ capitalised words ("Assist Annika Vogelsang.") goes to every language unless the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import py3langid.langid as langid
@@ -26,9 +27,20 @@ _SEGMENT = regex.compile(r"[^\n]+?(?:[.!?…](?=\s)|$)", regex.MULTILINE)
 _WORD = regex.compile(r"\p{L}[\p{L}'’-]*")
 
 
+@functools.cache
+def _identifier(languages: tuple[str, ...]) -> langid.LanguageIdentifier:
+    """One identifier per set of languages for the whole process. Loaded, the model is ~65 MiB of arrays (its file
+    is ~1 MB); every picker shares it (detection, the metrics' language label, a reloaded recognizer set), and
+    workers forked from a pre-loading parent (prefork.py) share the parent's copy instead of loading their own on
+    their first request. `classify` only reads it, so threads may share it too."""
+    identifier = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(languages))
+    return identifier
+
+
 class LanguagePicker:
-    """Picks one of `languages` per text or per segment. Build once (loads a ~1 MB model); `pick` is cheap
-    (~0.1 ms/KB), `plan` about three times that."""
+    """Picks one of `languages` per text or per segment. Cheap to build once the model is loaded (the first picker
+    for a set of languages loads it); `pick` is cheap (~0.1 ms/KB), `plan` about three times that."""
 
     def __init__(self, languages: Sequence[str], default: str, *, min_chars: int = 20,
                  min_confidence: float = 0.7, short_text_confidence: float = 0.98,
@@ -41,11 +53,7 @@ class LanguagePicker:
         self.min_confidence = min_confidence
         self.short_text_confidence = short_text_confidence
         self.segment_confidence = segment_confidence
-        self._identifier: langid.LanguageIdentifier | None = None
-        if len(self.languages) > 1:
-            path = langid.MODEL_DIR / langid.MODEL_FILE
-            self._identifier = langid.LanguageIdentifier.from_modelpath(path, norm_probs=True)
-            self._identifier.set_languages(list(self.languages))
+        self._identifier = _identifier(tuple(sorted(self.languages))) if len(self.languages) > 1 else None
 
     def pick(self, text: str) -> str:
         """The language of `text`, or the default when there is one language, little text, or doubt."""

@@ -35,3 +35,12 @@ def test_single_language_never_detects() -> None:
 def test_default_must_be_configured() -> None:
     with pytest.raises(ValueError, match="default language"):
         LanguagePicker(("en", "de"), "fr")
+
+
+def test_pickers_share_one_model_per_language_set(picker: LanguagePicker) -> None:
+    # The loaded model is ~65 MiB: the metrics' picker and detection's share it, and workers forked from a loaded
+    # parent inherit it instead of loading their own on their first request.
+    other = LanguagePicker(("de", "en"), "de")
+    assert other._identifier is picker._identifier
+    assert other.pick("Bitte fasse den folgenden Vertrag kurz zusammen und nenne die Fristen.") == "de"
+    assert LanguagePicker(("en", "fr"), "en")._identifier is not picker._identifier
