@@ -55,6 +55,11 @@ class Detector:
         self._local_lock = threading.Lock()
         # Requests wait here for analysis; in thread mode this one thread is where the model runs.
         self._threads = ThreadPoolExecutor(max_workers=max(1, processes), thread_name_prefix="detector")
+        # Thread mode: what concurrent requests want analysed waits here, and the detector thread takes all of it
+        # at once (`_drain`), so their texts go through the NER in one batch.
+        self._waiting: list[_Wanted] = []
+        self._waiting_lock = threading.Lock()
+        self._draining = False
         if processes > 0:
             if config.custom is None:
                 load_recognizers(config.policies_dir)  # fail closed here, not later in a worker
@@ -161,10 +166,18 @@ class Detector:
     def _fill(self, cache: FindingCache, todo: dict[bytes, str], language: str | None,
               results: dict[bytes, tuple[Finding, ...]]) -> None:
         """Analyse the texts of `todo` (in packs), cache and add their findings to `results`."""
-        pending, texts = list(todo), list(todo.values())
-        packs = plan(texts)
-        found = self._run([p.text for p in packs], language)
-        for pack, findings in zip(packs, found, strict=True):
+        self._fill_each(cache, [todo], language, results)
+
+    def _fill_each(self, cache: FindingCache, todos: list[dict[bytes, str]], language: str | None,
+                   results: dict[bytes, tuple[Finding, ...]]) -> None:
+        """`_fill` of several requests' texts in one analysis. Each request's texts are packed on their own (a pack
+        has one language plan), so how a text is read (its language plan) never depends on what other requests sent."""
+        packed = []
+        for todo in todos:
+            pending, texts = list(todo), list(todo.values())
+            packed += [(pack, pending, texts) for pack in plan(texts)]
+        found = self._run([pack.text for pack, _, _ in packed], language)
+        for (pack, pending, texts), findings in zip(packed, found, strict=True):
             per_text = unpack(pack, findings, [len(texts[m]) for m in pack.members])
             for member, member_findings in zip(pack.members, per_text, strict=True):
                 cache.put(pending[member], member_findings)
@@ -178,13 +191,56 @@ class Detector:
         keys, results, todo = self._lookup(cache, texts, None)
         if todo:
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._threads, self._fill, cache, todo, None, results)
+            if self._local is None:
+                await loop.run_in_executor(self._threads, self._fill, cache, todo, None, results)
+            else:
+                wanted = _Wanted(cache, todo, results, loop, loop.create_future())
+                with self._waiting_lock:
+                    self._waiting.append(wanted)
+                    start, self._draining = not self._draining, True
+                if start:
+                    try:
+                        self._threads.submit(self._drain)
+                    except RuntimeError as exc:  # closed: shutting down; nobody is left waiting forever
+                        with self._waiting_lock:
+                            left, self._waiting, self._draining = self._waiting, [], False
+                        for w in left:
+                            w.loop.call_soon_threadsafe(_settle, w.done, exc)
+                        raise
+                await wanted.done
         return [f.with_field(i) for i, key in enumerate(keys) for f in results[key]]
+
+    def _drain(self) -> None:
+        """The detector thread: analyse what every waiting request wants, together, until nobody waits. A request
+        that arrives while a batch runs waits for the next one (up to _BATCH_CHARS characters per batch)."""
+        while True:
+            with self._waiting_lock:
+                batch, size = [], 0
+                while self._waiting and (not batch or size < _BATCH_CHARS):
+                    wanted = self._waiting.pop(0)
+                    batch.append(wanted)
+                    size += sum(len(t) for t in wanted.todo.values())
+                if not batch:
+                    self._draining = False
+                    return
+            # Findings land in the cache of the recognizer set each request looked up (a swap starts a new cache).
+            for cache in {id(w.cache): w.cache for w in batch}.values():
+                group = [w for w in batch if w.cache is cache]
+                error: BaseException | None = None
+                try:
+                    results: dict[bytes, tuple[Finding, ...]] = {}
+                    self._fill_each(cache, [w.todo for w in group], None, results)
+                    for w in group:
+                        w.results.update({k: results[k] for k in w.todo})
+                except BaseException as exc:  # noqa: BLE001 - each waiting request gets the error, as if alone
+                    error = exc
+                for w in group:
+                    w.loop.call_soon_threadsafe(_settle, w.done, error)
 
     def _run(self, texts: list[str], language: str | None) -> list[tuple[Finding, ...]]:
         if self._local is not None:
             with self._local_lock:
-                return [self._local.analyze(t, language) for t in texts]
+                return self._local.analyze_many(texts, language)
         try:
             return self._run_in_pool(texts, language)
         except BrokenProcessPool:
@@ -216,6 +272,29 @@ class Detector:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._local = None
+
+
+_BATCH_CHARS = 64_000
+
+
+@dataclasses.dataclass(slots=True)
+class _Wanted:
+    """A request's texts to analyse (cache key -> text), where their findings go, and what it awaits."""
+
+    cache: FindingCache
+    todo: dict[bytes, str]
+    results: dict[bytes, tuple[Finding, ...]]
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Future[None]
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():  # the request went away (cancelled) while it waited
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
 
 
 def _retire(pool: ProcessPoolExecutor, grace_s: float = 1.0) -> None:

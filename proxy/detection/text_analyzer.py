@@ -8,6 +8,7 @@ CPU-bound; `Detector` decides where it runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,8 @@ class TextAnalyzer:
 
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
+        # folded text -> its language plan, made by analyze_many for the texts it is analysing
+        self._plans: dict[str, dict[str, list[tuple[int, int]]]] = {}
         url_review.TLD("example.com")  # reads its suffix list now, not during the first text with a URL
         custom = config.custom if config.custom is not None else load_recognizers(config.policies_dir)
         self.allow_list = custom.allow_list
@@ -104,6 +107,27 @@ class TextAnalyzer:
         if language not in self.picker.languages:
             raise ValueError(f"language {language!r} is not configured (configured: {list(self.picker.languages)})")
         return language
+
+    def analyze_many(self, texts: Sequence[str], language: str | None = None) -> list[tuple[Finding, ...]]:
+        """`analyze` of each text, with the NER of all of them run first in batches (cheaper per text than one at
+        a time); same findings."""
+        if len(texts) < 2 or self.config.presidio_defaults:
+            return [self.analyze(t, language) for t in texts]
+        regions: dict[str, list[str]] = {}
+        for text in texts:
+            if not text or not text.strip():
+                continue
+            folded = normalise(text).text
+            plan = {language: [(0, len(folded))]} if language is not None else self.picker.plan(folded)
+            self._plans[folded] = plan
+            for lang, spans in plan.items():
+                regions.setdefault(lang, []).append(only_regions(folded, spans))
+        try:
+            self.presidio.prefetch(regions)
+            return [self.analyze(t, language) for t in texts]
+        finally:
+            self.presidio.forget()
+            self._plans.clear()
 
     def analyze(self, text: str, language: str | None = None) -> tuple[Finding, ...]:
         """Non-overlapping findings in `text`, offsets into the original text, `field` 0, sorted by start."""
@@ -135,7 +159,9 @@ class TextAnalyzer:
     def _detect(self, text: str, language: str | None) -> list[Finding]:
         """Presidio plus clean-up over already-folded text: offsets into `text`, no overlaps. Without a `language`,
         each language's pipeline reads the segments planned for it (`LanguagePicker.plan`)."""
-        plan = {language: [(0, len(text))]} if language is not None else self.picker.plan(text)
+        plan = self._plans.pop(text, None)  # planned by analyze_many
+        if plan is None:
+            plan = {language: [(0, len(text))]} if language is not None else self.picker.plan(text)
         raw: list[Finding] = []
         for i, (lang, regions) in enumerate(plan.items()):
             found = self.presidio.analyze(only_regions(text, regions), lang, self.config.score_threshold)

@@ -37,7 +37,7 @@ def analyze_batch(texts: list[str], language: str | None) -> list[tuple[Finding,
     """Analyze texts in this worker (the pool's task function)."""
     if _analyzer is None:
         raise RuntimeError("detector worker used before its initializer ran")
-    return [_analyzer.analyze(t, language) for t in texts]
+    return _analyzer.analyze_many(texts, language)
 
 
 def worker_info(timeout_s: float) -> dict[str, float | int]:

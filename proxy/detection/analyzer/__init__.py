@@ -81,6 +81,9 @@ _GERMAN_RECOGNIZERS = (DeTaxNumberRecognizer, DeVatIdRecognizer, DeHealthInsuran
                        DePassportRecognizer)
 
 
+_PIPE_BATCH = 16
+
+
 class _LeanSpacyEngine(SpacyNlpEngine):
     """spaCy with only the parts Presidio needs, loaded from installed packages only (never a download).
 
@@ -96,6 +99,8 @@ class _LeanSpacyEngine(SpacyNlpEngine):
         self._languages = tuple(languages)
         self._lean = lean
         self._keyword_parts: dict[str, dict[str, tuple[str, ...]]] = {}
+        # (language, text) -> its doc, read ahead in a batch (`prefetch`) and taken by `process_text`
+        self._ready: dict[tuple[str, str], Doc] = {}
 
     def load(self) -> None:
         self.nlp = {}
@@ -109,7 +114,25 @@ class _LeanSpacyEngine(SpacyNlpEngine):
                 self.nlp[lang] = spacy.blank(lang)
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
-        return super().process_text(tokenizer_safe(text), language)
+        safe = tokenizer_safe(text)
+        doc = self._ready.pop((language, safe), None)
+        if doc is None:
+            return super().process_text(safe, language)
+        return self._doc_to_nlp_artifact(doc, language)
+
+    def prefetch(self, texts: Mapping[str, Sequence[str]]) -> None:
+        """Read these texts (per language) now, batched through `nlp.pipe`: spaCy's tok2vec and NER cost about 0.7x
+        per 1 KB text in batches of 8 to 16 than one by one. `process_text` then takes each doc from here; `forget`
+        drops what was not taken."""
+        for language, batch in texts.items():
+            safe = list(dict.fromkeys(tokenizer_safe(t) for t in batch))
+            if len(safe) < 2 or language not in self._ner_models:
+                continue
+            for text, doc in zip(safe, self.nlp[language].pipe(safe, batch_size=_PIPE_BATCH), strict=True):
+                self._ready[(language, text)] = doc
+
+    def forget(self) -> None:
+        self._ready.clear()
 
     def is_stopword(self, word: str, language: str) -> bool:
         # Presidio drops stop words before matching context; spaCy's English list holds "call", so "call me on
@@ -340,6 +363,19 @@ class PresidioAnalyzer:
     def recognizer_names(self, language: str) -> list[str]:
         """Names of the recognizers that run for `language` (for `govproxy scan --list` and tests)."""
         return sorted({r.name for r in self.engine.registry.get_recognizers(language=language, all_fields=True)})
+
+    def prefetch(self, texts: Mapping[str, Sequence[str]]) -> None:
+        """Run the NER of these texts (per language) now, in batches; `analyze` of each then reuses its doc.
+        Call `forget` when done."""
+        if self._lean:
+            engine = self.engine.nlp_engine
+            assert isinstance(engine, _LeanSpacyEngine)
+            engine.prefetch({lang: [t[s:e] for t in batch for s, e in windows(t)] for lang, batch in texts.items()})
+
+    def forget(self) -> None:
+        engine = self.engine.nlp_engine
+        if isinstance(engine, _LeanSpacyEngine):
+            engine.forget()
 
     def analyze(self, text: str, language: str, score_threshold: float) -> list[Finding]:
         """Presidio's findings for `text` (overlaps not yet resolved), offsets into `text`."""
