@@ -21,6 +21,7 @@ from pathlib import Path
 import corpora
 import spacy
 import synth_de
+import swap_names
 import synth_news
 import tokenizer
 from spacy.tokens import Doc, DocBin, Span
@@ -86,6 +87,9 @@ def main() -> None:
     put("train", "smartdata", (from_chars(nlp, t, s) for t, s in corpora.smartdata(c / "smartdata/v1_train.json.gz")))
     for text, spans in corpora.smartdata(c / "smartdata/v1_test.json.gz"):
         put("dev" if rng.random() < 0.15 else "train", "smartdata", [from_chars(nlp, text, spans)])
+    # One copy of each real training sentence that names a person, with the names swapped (swap_names.py).
+    real = [d for source in ("europeana", "smartdata", "sturm", "mobie") for d in splits["train"][source]]
+    put("train", "swapped_names", (from_chars(nlp, t, s) for t, s in swap_names.swapped(real, SEED + 4)))
     put("train", "synthetic", (from_chars(nlp, t, s) for t, s in synth_de.generate(args.synthetic_train, SEED)))
     put("dev", "synthetic", (from_chars(nlp, t, s) for t, s in synth_de.generate(args.synthetic_dev, SEED + 1)))
     put("train", "synthetic_news", (from_chars(nlp, t, s) for t, s in synth_news.generate(args.news_train, SEED + 2)))
