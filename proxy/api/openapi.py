@@ -26,6 +26,17 @@ _MESSAGES_BODY = {"type": "object", "required": ["model", "max_tokens", "message
         "role": {"enum": ["user", "assistant"]},
         "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]}}}},
     "stream": {"type": "boolean"}}}
+# What /v1/messages/count_tokens takes: a Messages body without max_tokens.
+_COUNT_BODY = {**_MESSAGES_BODY, "required": ["model", "messages"], "properties": {
+    k: v for k, v in _MESSAGES_BODY["properties"].items() if k not in ("max_tokens", "stream")}}
+# The Responses API body as the proxy reads it (proxy/request/responses.py converts it; what it cannot convert is a
+# 400 naming the field).
+_RESPONSES_BODY = {"type": "object", "required": ["model"], "properties": {
+    "model": {"type": "string", "minLength": 1},
+    "input": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]},
+    "instructions": {"type": "string"}, "previous_response_id": {"type": "string"},
+    "store": {"type": "boolean"}, "stream": {"type": "boolean"},
+    "max_output_tokens": {"type": "integer", "minimum": 1}, "tools": {"type": "array", "items": {"type": "object"}}}}
 
 
 def _errors(schema: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +74,13 @@ def _post(summary: str, schema: dict[str, Any], *, anthropic: bool = False) -> d
                      "responses": {"200": ok, **_errors(_ANTHROPIC_ERROR if anthropic else _ERROR)}}}
 
 
+def _kept(summary: str) -> dict[str, Any]:
+    return {"summary": summary, "security": [{"bearer": []}],
+            "parameters": [{"name": "response_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "the response", "content": {"application/json": {
+                "schema": {"type": "object"}}}}, **_errors(_ERROR)}}
+
+
 def document() -> dict[str, Any]:
     components: dict[str, Any] = {}
     chat, completion, embedding = (_schema(m, components) for m in (ChatBody, CompletionBody, EmbeddingBody))
@@ -77,6 +95,12 @@ def document() -> dict[str, Any]:
             "/v1/completions": _post("Text completion (OpenAI)", completion),
             "/v1/embeddings": _post("Embeddings (OpenAI)", embedding),
             "/v1/messages": _post("Messages (Anthropic)", _MESSAGES_BODY, anthropic=True),
+            "/v1/messages/count_tokens": _post("Count a Messages body's input tokens (Anthropic)", _COUNT_BODY,
+                                               anthropic=True),
+            "/v1/responses": _post("Create a response (OpenAI Responses API)", _RESPONSES_BODY),
+            "/v1/responses/{response_id}": {method: _kept(summary) for method, summary in (
+                ("get", "A response this key made (kept unless store was false)"),
+                ("delete", "Delete a response this key made"))},
             "/v1/models": {"get": {"summary": "Models this caller may use", "security": [{"bearer": []}],
                                    "responses": {"200": {"description": "model list"}, **_errors(_ERROR)}}},
             "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "alive"}}}},

@@ -174,6 +174,10 @@ def test_client_disconnect_mid_stream_keeps_serving(proxy: Proxy, upstreams: Ups
 def test_openapi_description_is_published(proxy: Proxy) -> None:
     doc = httpx.get(proxy.url + "/openapi.json").json()
     assert doc["openapi"].startswith("3.")
-    assert {"/v1/chat/completions", "/v1/messages", "/v1/embeddings"} <= set(doc["paths"])
+    assert {"/v1/chat/completions", "/v1/messages", "/v1/embeddings", "/v1/responses", "/v1/responses/{response_id}",
+            "/v1/messages/count_tokens"} <= set(doc["paths"])
+    assert set(doc["paths"]["/v1/responses/{response_id}"]) == {"get", "delete"}
+    assert doc["paths"]["/v1/responses"]["post"]["requestBody"]["content"]["application/json"]["schema"][
+        "required"] == ["model"]
     chat = doc["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert {"model", "messages"} <= set(chat["required"])
