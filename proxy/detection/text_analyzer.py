@@ -110,7 +110,12 @@ class TextAnalyzer:
 
     def analyze_many(self, texts: Sequence[str], language: str | None = None) -> list[tuple[Finding, ...]]:
         """`analyze` of each text, with the NER of all of them run first in batches (cheaper per text than one at
-        a time); same findings."""
+        a time); same findings. What spaCy learns of the texts' words is forgotten afterwards, so a long-running
+        process does not grow with every token it has seen."""
+        with self.presidio.transient_strings():
+            return self._analyze_many(texts, language)
+
+    def _analyze_many(self, texts: Sequence[str], language: str | None) -> list[tuple[Finding, ...]]:
         if len(texts) < 2 or self.config.presidio_defaults:
             return [self.analyze(t, language) for t in texts]
         regions: dict[str, list[str]] = {}

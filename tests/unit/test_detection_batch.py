@@ -82,3 +82,18 @@ def test_an_analysis_error_reaches_every_waiting_request_and_the_next_one_works(
     assert [str(e) for e in errors] == ["model crashed", "model crashed"]
     found = asyncio.run(detector.detect(["Please call Jane Miller tomorrow."]))
     assert [f.entity_type for f in found] == ["PERSON"]
+
+
+def test_the_words_of_analysed_texts_do_not_stay_in_spacys_vocabulary(detector: Detector) -> None:
+    # Every token string spaCy sees is added to its vocabulary; without memory zones a long-running proxy would
+    # keep every id, hash and name of every prompt for the life of the process.
+    engine = detector._local.presidio.engine.nlp_engine  # type: ignore[union-attr]
+    detector.analyze_many(["Please call Jane Miller. Bitte rufen Sie Frau Vogelsang an."])  # warm: lazy strings
+    before = {lang: len(nlp.vocab.strings) for lang, nlp in engine.nlp.items()}
+    texts = [f"Ticket {i}: user x{i:06d}q{i * 7919:08x} wrote to Zorblax{i}nik about Qwertuvian{i} Hallström{i}; "
+             f"Kunde Ybrimel{i}stein aus Flumpenhausen{i} meldet Fehler {i:x}f9c." for i in range(40)]
+    found = detector.analyze_many(texts)
+    assert len(found) == len(texts) and any(found)
+    assert {lang: len(nlp.vocab.strings) for lang, nlp in engine.nlp.items()} == before
+    assert asyncio.run(detector.detect(texts[:3]))  # and the detector still works (the cache is off here)
+    assert {lang: len(nlp.vocab.strings) for lang, nlp in engine.nlp.items()} == before

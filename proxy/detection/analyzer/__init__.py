@@ -7,9 +7,10 @@ given, `field` 0). Our recognizers arrive as `RecognizerSpec` data and are adapt
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import regex
 import spacy
@@ -371,6 +372,16 @@ class PresidioAnalyzer:
             engine = self.engine.nlp_engine
             assert isinstance(engine, _LeanSpacyEngine)
             engine.prefetch({lang: [t[s:e] for t in batch for s, e in windows(t)] for lang, batch in texts.items()})
+
+    @contextlib.contextmanager
+    def transient_strings(self) -> Iterator[None]:
+        """The strings and lexemes spaCy adds while this block reads text are dropped at its end (spaCy's memory
+        zones): without it every token ever seen (each id, hash and name in every prompt) stays in the vocabulary
+        for the life of the process. No doc, token or span may outlive the block; findings are plain values."""
+        with contextlib.ExitStack() as stack:
+            for nlp in self.engine.nlp_engine.nlp.values():  # type: ignore[attr-defined]
+                stack.enter_context(nlp.memory_zone())
+            yield
 
     def forget(self) -> None:
         engine = self.engine.nlp_engine
