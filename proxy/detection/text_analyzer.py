@@ -80,8 +80,8 @@ class TextAnalyzer:
 
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
-        # folded text -> its language plan, made by analyze_many for the texts it is analysing
-        self._plans: dict[str, dict[str, list[tuple[int, int]]]] = {}
+        # text -> (its folded form, its language plan), made once by analyze_many for the texts it is analysing
+        self._plans: dict[str, tuple[NormalisedText, dict[str, list[tuple[int, int]]]]] = {}
         url_review.TLD("example.com")  # reads its suffix list now, not during the first text with a URL
         custom = config.custom if config.custom is not None else load_recognizers(config.policies_dir)
         self.allow_list = custom.allow_list
@@ -122,11 +122,11 @@ class TextAnalyzer:
         for text in texts:
             if not text or not text.strip():
                 continue
-            folded = normalise(text).text
-            plan = {language: [(0, len(folded))]} if language is not None else self.picker.plan(folded)
-            self._plans[folded] = plan
+            folded = normalise(text)
+            plan = {language: [(0, len(folded.text))]} if language is not None else self.picker.plan(folded.text)
+            self._plans[text] = (folded, plan)
             for lang, spans in plan.items():
-                regions.setdefault(lang, []).append(only_regions(folded, spans))
+                regions.setdefault(lang, []).append(only_regions(folded.text, spans))
         try:
             self.presidio.prefetch(regions)
             return [self.analyze(t, language) for t in texts]
@@ -138,7 +138,8 @@ class TextAnalyzer:
         """Non-overlapping findings in `text`, offsets into the original text, `field` 0, sorted by start."""
         if not text or not text.strip():
             return ()
-        folded = normalise(text)
+        ahead = self._plans.pop(text, None)  # folded and planned by analyze_many
+        folded, plan = ahead if ahead is not None else (normalise(text), None)
         if language is not None:
             self.pick_language(folded.text, language)  # checked
         if self.config.presidio_defaults:
@@ -146,7 +147,7 @@ class TextAnalyzer:
             lang = self.pick_language(folded.text, language)
             raw = self.presidio.analyze(folded.text, lang, self.config.score_threshold)
             return tuple(self._to_original(f, folded) for f in sorted(raw, key=lambda f: (f.start, f.end)))
-        found = self._detect(folded.text, language)
+        found = self._detect(folded.text, language, plan)
         hidden = decoded_view(folded.text)
         if hidden is not None:
             # What a hidden run spells wins over what its encoded form looked like (base64 read as a name), except
@@ -161,10 +162,10 @@ class TextAnalyzer:
             found = resolve_overlaps(secrets_first(inside + outside), folded.text)
         return tuple(self._to_original(f, folded) for f in found)
 
-    def _detect(self, text: str, language: str | None) -> list[Finding]:
+    def _detect(self, text: str, language: str | None,
+                plan: dict[str, list[tuple[int, int]]] | None = None) -> list[Finding]:
         """Presidio plus clean-up over already-folded text: offsets into `text`, no overlaps. Without a `language`,
         each language's pipeline reads the segments planned for it (`LanguagePicker.plan`)."""
-        plan = self._plans.pop(text, None)  # planned by analyze_many
         if plan is None:
             plan = {language: [(0, len(text))]} if language is not None else self.picker.plan(text)
         raw: list[Finding] = []
