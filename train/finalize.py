@@ -25,6 +25,8 @@ SOURCES = [
     {"name": "NEISS Sturm (Zöllner et al., Information 2021, 12, 443)", "license": "CC-BY-4.0",
      "url": "https://github.com/NEISSproject/NERDatasets"},
     {"name": "Synthetic German business text (train/synth_de.py, Faker de_DE/de_AT/de_CH)", "license": "Apache-2.0"},
+    {"name": "German word clusters and probabilities (spacy-lookups-data 1.0.5, ExplosionAI GmbH)", "license": "MIT",
+     "url": "https://github.com/explosion/spacy-lookups-data"},
 ]
 
 
@@ -52,13 +54,16 @@ def main() -> None:
     meta_path = args.target / "meta.json"
     meta = json.loads(meta_path.read_text())
     meta.update(name=NAME.removeprefix("de_"), version=VERSION, license="CC-BY-4.0", author="govproxy",
-                description="German NER (PER, LOC, ORG) for govproxy: CNN tok2vec + transition-based NER, no vectors,"
-                            " trained on CPU by train/run.sh. Attributions: NOTICE.",
+                description="German NER (PER, LOC, ORG) for govproxy: CNN tok2vec over word clusters and hashed word"
+                            " features + transition-based NER, no vectors, trained on CPU by train/run.sh."
+                            " Attributions: NOTICE.",
                 sources=SOURCES)
     meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     stats = json.loads((args.corpus / "stats.json").read_text())
     dev = dev_scores(args.target, args.corpus / "dev.spacy")
     size = sum(f.stat().st_size for f in args.target.rglob("*") if f.is_file())
+    lookups = spacy.load(args.target).vocab.lookups
+    clustered = len(lookups.get_table("lexeme_norm")) if lookups.has_table("lexeme_norm") else 0
     log = Path("train/output.log").read_text() if Path("train/output.log").exists() else ""
     curve = [line for line in log.splitlines() if line.strip()[:1].isdigit()]
     lines = [
@@ -67,6 +72,10 @@ def main() -> None:
         f"{', '.join(meta['labels']['ner'])}; {size / 1e6:.1f} MB on disk; seed {stats['seed']}; "
         f"wall time {args.seconds} s on {platform.machine()} ({platform.processor() or 'cpu'}), CPU only.",
         "Rerun: `bash train/run.sh [CORPORA_DIR]` (prepare -> spacy train -> spacy evaluate -> this report).", "",
+        "## Word clusters", "",
+        f"{clustered} words carry their Brown cluster as NORM (the `lexeme_norm` lookups table saved with the"
+        " pipeline): spacy-lookups-data 1.0.5's `de_lexeme_cluster`, the most frequent words by its `de_lexeme_prob`"
+        " (train/tokenizer.py). The model embeds LOWER beside it.", "",
         "## Label mapping", "",
         "| source label | ours |", "| --- | --- |",
         *[f"| {k} | {v} |" for k, v in stats["label_mapping"].items()],

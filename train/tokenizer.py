@@ -22,3 +22,43 @@ def add_separators(nlp: Language) -> Language:
 @spacy.registry.callbacks("govproxy.de_separators.v1")
 def make_add_separators() -> Callable[[Language], Language]:
     return add_separators
+
+
+# -- word clusters --------------------------------------------------------------------------------------------------
+# Brown clusters of about a million German words (spacy-lookups-data, MIT), computed by Explosion on a large corpus: a
+# word's cluster says what kind of word it is (surname, first name, town, noun of some field, adverb) even when the
+# training corpora never show it. They become the words' NORM (a lookups table saved with the pipeline, so loading
+# it needs no code); the model also embeds LOWER, so it still tells the words of one cluster apart.
+CLUSTER_WORDS = 700_000  # the most frequent words (by the package's own probabilities) keep their cluster
+
+
+def cluster_norms(limit: int = CLUSTER_WORDS) -> dict[str, str]:
+    import gzip
+    import importlib.resources
+    import json
+
+    data = importlib.resources.files("spacy_lookups_data") / "data"
+    clusters = json.loads(gzip.decompress((data / "de_lexeme_cluster.json.gz").read_bytes()))
+    probs = json.loads(gzip.decompress((data / "de_lexeme_prob.json.gz").read_bytes()))
+    words = sorted((w for w in clusters if w in probs), key=lambda w: (-probs[w], w))[:limit]
+    return {w: f"__c{clusters[w]}" for w in words}
+
+
+def add_separators_and_clusters(nlp: Language) -> Language:
+    add_separators(nlp)
+    lookups = nlp.vocab.lookups
+    if lookups.has_table("lexeme_norm"):
+        lookups.remove_table("lexeme_norm")
+    lookups.add_table("lexeme_norm", cluster_norms())
+    nlp.vocab.lookups = lookups  # the setter makes NORM read the table
+    from spacy.attrs import NORM
+
+    norm = nlp.vocab.lex_attr_getters[NORM]
+    for lexeme in nlp.vocab:  # lexemes made before this keep the norm they got then
+        lexeme.norm_ = norm(lexeme.orth_)
+    return nlp
+
+
+@spacy.registry.callbacks("govproxy.de_separators_clusters.v1")
+def make_add_separators_and_clusters() -> Callable[[Language], Language]:
+    return add_separators_and_clusters

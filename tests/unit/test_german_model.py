@@ -38,12 +38,30 @@ def test_shipped_meta_labels_and_size(german_nlp: spacy.Language) -> None:
     assert german_nlp.pipe_names == ["ner"]  # its own tok2vec inside; no tagger, parser or vectors
     assert set(german_nlp.get_pipe("ner").labels) == {"PER", "LOC", "ORG"}
     assert german_nlp.vocab.vectors.shape[0] == 0
-    assert {s["license"] for s in meta["sources"]} == {"CC0-1.0", "CC-BY-4.0", "Apache-2.0"}
-    assert "Europeana" in (PACKAGED_GERMAN_MODEL / "NOTICE").read_text()
+    assert {s["license"] for s in meta["sources"]} == {"CC0-1.0", "CC-BY-4.0", "Apache-2.0", "MIT"}
+    notice = (PACKAGED_GERMAN_MODEL / "NOTICE").read_text()
+    assert "Europeana" in notice and "spacy-lookups-data" in notice and "Copyright (c) 2019 ExplosionAI GmbH" in notice
     size = sum(f.stat().st_size for f in PACKAGED_GERMAN_MODEL.rglob("*") if f.is_file())
     assert size < 30e6
     # The tokenizer keeps its separators for table cells (saved with the pipeline, no code needed to load it).
     assert [t.text for t in german_nlp.make_doc("Weber;Anna|Graz")] == ["Weber", ";", "Anna", "|", "Graz"]
+
+
+def test_words_carry_their_cluster(german_nlp: spacy.Language) -> None:
+    # The word clusters (train/tokenizer.py) are the words' NORM, from a lookups table saved with the pipeline:
+    # surnames share one cluster, nouns and adverbs sit in others; words outside the table keep their lower case.
+    norm = {w: t.norm_ for w in ("Müller", "Schmidt", "Merkel", "Pullover", "häufig") for t in german_nlp(w)}
+    assert norm["Müller"] == norm["Schmidt"] == norm["Merkel"] and norm["Müller"].startswith("__c")
+    assert len(set(norm.values())) == 3 and norm["Pullover"].startswith("__c")
+    assert [t.norm_ for t in german_nlp("Qzxwv")] == ["qzxwv"]
+
+
+def test_the_detector_holds_the_clusters_compactly(analyzer: TextAnalyzer, german_nlp: spacy.Language) -> None:
+    # The engine reads the table into sorted arrays instead of spaCy's OrderedDict of 700,000 entries: same norms.
+    nlp = analyzer.presidio.engine.nlp_engine.nlp["de"]
+    assert not nlp.vocab.lookups.has_table("lexeme_norm")
+    words = "Herr Müller bringt den Pullover häufig zur Kapitalertragsteuer Qzxwv nach Lüdenscheid .".split()
+    assert [nlp.vocab[w].norm_ for w in words] == [german_nlp.vocab[w].norm_ for w in words]
 
 
 @pytest.mark.parametrize(("text", "names"), [
