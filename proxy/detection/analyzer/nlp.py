@@ -3,19 +3,18 @@ batches, and the matrix products on numpy's OpenBLAS (one thread)."""
 
 from __future__ import annotations
 
-import ctypes
 import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import spacy
-import srsly
 import threadpoolctl
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.attrs import NORM
 from spacy.lookups import Table
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
+from srsly.msgpack import Unpacker
 from thinc.api import NumpyOps
 
 from proxy.detection.ner_text import tokenizer_safe
@@ -130,17 +129,26 @@ def use_numpy_blas(nlp: spacy.language.Language) -> None:
 
 class CompactNorms:
     """A `lexeme_norm` lookups table (hash of a word -> its norm) as two sorted numpy arrays and the distinct norms:
-    12 bytes a word, which forked workers share (the German table maps its words to about 750 cluster names)."""
+    12 bytes a word, which forked workers share (the German table maps its words to about 900 cluster names)."""
 
     __slots__ = ("codes", "keys", "names")
 
-    def __init__(self, table: Mapping[int, str]) -> None:
-        names = sorted(set(table.values()))
-        code = {name: i for i, name in enumerate(names)}
-        keys = np.fromiter(table.keys(), dtype=np.uint64, count=len(table))
-        codes = np.fromiter((code[v] for v in table.values()), dtype=np.uint32, count=len(table))
+    def __init__(self, keys: np.ndarray, codes: np.ndarray, names: Sequence[str]) -> None:
         order = np.argsort(keys)
         self.keys, self.codes, self.names = keys[order], codes[order], tuple(names)
+
+    @classmethod
+    def read(cls, unpacker: Unpacker) -> CompactNorms:
+        """The table that `unpacker` is at (a msgpack map, as spaCy saves it), one entry at a time: no Python
+        object per word is ever made."""
+        size = unpacker.read_map_header()
+        keys = np.empty(size, dtype=np.uint64)
+        codes = np.empty(size, dtype=np.uint32)
+        index: dict[str, int] = {}
+        for i in range(size):
+            keys[i] = unpacker.unpack()
+            codes[i] = index.setdefault(unpacker.unpack(), len(index))
+        return cls(keys, codes, list(index))
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -158,33 +166,27 @@ def _norm_or_default(default: Callable[[str], str], norms: CompactNorms, word: s
     return default(word) if found is None else found
 
 
-def _give_back_freed_memory() -> None:
-    """Return the heap the table's million Python objects occupied to the system (glibc keeps it otherwise: about
-    30 MiB of the German table's). No-op where the C library is not glibc."""
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
 def load_pipeline(model: str, exclude: Sequence[str] = ()) -> spacy.language.Language:
     """`spacy.load`, with the pipeline's `lexeme_norm` lookups table (the German one's word clusters,
     train/tokenizer.py) read straight into a `CompactNorms`: the same norm for every word. Loaded by spaCy, the German
-    table of 700,000 words became an OrderedDict of Python objects: the pipeline kept 271 MiB instead of 70 MiB,
-    with pages that forked workers share turning private as lookups touched them."""
+    table of 700,000 words became an OrderedDict of Python objects: the pipeline kept 271 MiB instead of 76 MiB
+    (peak 348 MiB instead of 76), and lookups touched those objects, so pages that forked workers share turned
+    private."""
     nlp = spacy.load(model, exclude=[*exclude, "lookups"])
     stored = nlp.path / "vocab" / "lookups.bin" if nlp.path is not None else None
     if stored is None or not stored.exists():
         return nlp
-    tables = srsly.msgpack_loads(stored.read_bytes())
-    for name, data in tables.items():
-        if name != "lexeme_norm":
-            nlp.vocab.lookups.set_table(name, Table(name, data))  # as spaCy's Lookups.from_bytes does
-    if "lexeme_norm" not in tables:
+    norms: CompactNorms | None = None
+    with stored.open("rb") as f:  # spaCy's Lookups.to_disk: a msgpack map of table name -> map of hash -> value
+        unpacker = Unpacker(f, raw=False)
+        for _ in range(unpacker.read_map_header()):
+            name = unpacker.unpack()
+            if name == "lexeme_norm":
+                norms = CompactNorms.read(unpacker)
+            else:
+                nlp.vocab.lookups.set_table(name, Table(name, unpacker.unpack()))  # as Lookups.from_bytes does
+    if norms is None:
         return nlp
-    norms = CompactNorms(tables.pop("lexeme_norm"))
-    del tables
-    _give_back_freed_memory()
     getters = nlp.vocab.lex_attr_getters
     getters[NORM] = functools.partial(_norm_or_default, getters[NORM], norms)
     for lexeme in nlp.vocab:  # made while loading, before the table was in place: recompute their norm
