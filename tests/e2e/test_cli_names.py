@@ -68,3 +68,14 @@ def test_redact_leaves_no_part_of_a_name_and_keeps_titles() -> None:
     for value in ("503 746 814 45", "86.095.742.719", "19. Okt. 1960", "3. März 1985"):
         assert value not in out
     assert "Frau Dr. <PERSON_" in out and "Herr <PERSON_" in out
+
+
+def test_redact_keeps_nouns_and_adverbs_the_model_never_saw_in_training() -> None:
+    # The German model reads word clusters (train/README.md): a capitalised word it never met in training is no
+    # longer a name for being capitalised. The model before them redacted "Mithin", "Pullover" and "Packpapier".
+    text = ("Häufig fragt Herr Wöllenstein nach der Kapitalertragsteuer.\n"
+            "Mithin ist der Pullover aus Packpapier nicht erstattungsfähig, schreibt Jasmin Kowalczyk-Heuer.\n")
+    out = cli("redact", "-", "--language", "de", env=env(), input=text).stdout
+    for kept in ("Häufig", "Kapitalertragsteuer", "Mithin", "Pullover", "Packpapier"):
+        assert kept in out, out
+    assert "Wöllenstein" not in out and "Kowalczyk" not in out and "Jasmin" not in out, out
