@@ -65,9 +65,6 @@ NER_MODEL_CONFIGURATION = {
 }
 # Presidio's default also ignores ORG ("many false positives"). We keep it out of reports by default too (see
 # custom.DEFAULT_DISABLED) but let it be found, so a policy owner can turn it on in recognizers.yaml.
-# The small English model's NER has its own tok2vec: tagger, parser and lemmatizer feed nothing Presidio uses
-# except lemmas for context words, which we replace by lower-cased tokens. Measured: same entities on 699 of 700
-# dev texts (the parser's sentence boundaries cut one span), half the time per text.
 PHONE_REGIONS = ("DE", "US", "GB", "FR")
 logger = logging.getLogger("presidio-analyzer")
 # Presidio's German recognizers, not loaded by default. Its tax id, id card and social security ones are left out:
@@ -214,9 +211,8 @@ class PresidioAnalyzer:
             ner_models = {lang: spacy_model for lang in ner_languages}
         ner_models = {lang: m for lang, m in ner_models.items() if lang in languages}
         ner_languages = tuple(ner_models)
-        nlp_engine = LeanSpacyEngine(ner_models,
-                                      languages, lean=lean_pipeline, ner_config=ner_config,
-                                      context_words=context_words)
+        nlp_engine = LeanSpacyEngine(ner_models, languages, lean=lean_pipeline, ner_config=ner_config,
+                                     context_words=context_words)
         nlp_engine.load()
         registry = RecognizerRegistry(supported_languages=languages)
         registry.load_predefined_recognizers(languages=languages, nlp_engine=nlp_engine)
