@@ -11,7 +11,9 @@ overlaps at all, whatever its label (what would reach the model unredacted).
 
 Precision counts findings whose mapped label the dataset annotates; findings of other types (say DE_TAX_ID on a
 news corpus) are listed separately as "not annotated here", with how many of them touch any gold span.
-Tune on dev only; the test split is for the final report.
+Tune on dev only; the test split is for the final report. The German model trains on two thirds of the GermEval
+2014 and German LER dev splits (train/eval_split.py), so on `--split dev` those records are skipped and only the
+held-out third is scored (`--dev-part all` scores them too, which says nothing about the model).
 
 `--save FILE` writes the JSON report beside the tables; `--before FILE` (a report saved from an earlier tree, say
 the commit before a change) adds one table of PERSON and LOCATION precision, recall and leak per dataset: Presidio's
@@ -31,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "train"))
+from eval_split import trained_on  # noqa: E402  (train/ is not a package; the rule lives with the training)
 DEFAULT_EVAL = REPO.parent / "shared" / "eval"
 
 # Our entity types -> the eval sets' `mapped` labels.
@@ -171,6 +175,8 @@ def print_dataset(name: str, n: int, ours: Result, base: Result) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", default="dev", choices=["dev", "test"])
+    ap.add_argument("--dev-part", default="held", choices=["held", "all"],
+                    help="dev split: only the records the German model was not trained on (default), or all")
     ap.add_argument("--limit", type=int, default=0, help="first N records per dataset (0: all)")
     ap.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL)
     ap.add_argument("--datasets", default="", help="comma-separated subset of dataset directory names")
@@ -188,7 +194,10 @@ def main() -> None:
         if wanted and ds.name not in wanted:
             continue
         lines = (ds / f"{args.split}.jsonl").read_text(encoding="utf-8").splitlines()
-        records = [json.loads(x) for x in (lines[:args.limit] if args.limit else lines) if x.strip()]
+        records = [json.loads(x) for x in lines if x.strip()]
+        if args.split == "dev" and args.dev_part == "held":
+            records = [r for r in records if not trained_on(ds.name, r["id"])]
+        records = records[:args.limit] if args.limit else records
         annotated = {s["mapped"] for r in records for s in r["spans"] if s.get("mapped")}
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / "input.jsonl"
@@ -206,7 +215,8 @@ def main() -> None:
             for which, r in results.items()} | {"records": len(records)}
         if not args.json:
             print_dataset(ds.name, len(records), results["ours"], results["presidio"])
-    full = {"split": args.split, "limit": args.limit, "datasets": report}
+    full = {"split": args.split, "dev_part": args.dev_part if args.split == "dev" else None, "limit": args.limit,
+            "datasets": report}
     if args.save:
         args.save.write_text(json.dumps(full, indent=2) + "\n")
     if args.json:

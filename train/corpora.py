@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from eval_split import trained_on
+
 # Source label -> our label; anything not listed becomes O.
 LABELS = {
     # Europeana Newspapers (IOB1; a few tags are misspelt "PEr")
@@ -108,3 +110,20 @@ def smartdata(path: Path) -> Iterator[tuple[str, list[tuple[int, int, str]]]]:
                 inside = [(s - start, e - start, lab) for s, e, lab in spans if s >= start and e <= end]
                 yield para, inside
             start = end + 1
+
+
+# The evaluation sets' labels (their `mapped` field) -> ours. GermEval's ...deriv and ...part spans ("deutsche",
+# "Fontane-Lesungen") and LER's laws, rulings and the like have no mapping and stay O.
+EVAL_LABELS = {"PERSON": "PER", "LOCATION": "LOC", "ORGANIZATION": "ORG"}
+
+
+def eval_dev(path: Path, dataset: str) -> Iterator[tuple[str, list[tuple[int, int, str]]]]:
+    """The records of an evaluation set's dev split that the model trains on (train/eval_split.py), as
+    `(text, spans)`. Only dev.jsonl is accepted: the test splits are never trained on."""
+    if path.name != "dev.jsonl":
+        raise ValueError(f"only dev splits are trained on, not {path}")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if trained_on(dataset, rec["id"]):
+            yield rec["text"], [(s["start"], s["end"], EVAL_LABELS[s["mapped"]])
+                                for s in rec["spans"] if s.get("mapped") in EVAL_LABELS]

@@ -24,6 +24,10 @@ SOURCES = [
      "url": "https://github.com/DFKI-NLP/smartdata-corpus"},
     {"name": "NEISS Sturm (Zöllner et al., Information 2021, 12, 443)", "license": "CC-BY-4.0",
      "url": "https://github.com/NEISSproject/NERDatasets"},
+    {"name": "GermEval 2014 NER data, two thirds of the dev split (Benikova, Biemann, Reznicek, LREC 2014)",
+     "license": "CC-BY-4.0", "url": "https://sites.google.com/site/germeval2014ner/"},
+    {"name": "German LER, two thirds of the dev split (Leitner, Rehm, Moreno-Schneider, SEMANTiCS 2019)",
+     "license": "CC-BY-4.0", "url": "https://github.com/elenanereiss/Legal-Entity-Recognition"},
     {"name": "Synthetic German business text (train/synth_de.py, Faker de_DE/de_AT/de_CH)", "license": "Apache-2.0"},
     {"name": "German word clusters and probabilities (spacy-lookups-data 1.0.5, ExplosionAI GmbH)", "license": "MIT",
      "url": "https://github.com/explosion/spacy-lookups-data"},
@@ -71,7 +75,7 @@ def main() -> None:
         f"Pipeline `{meta['lang']}_{meta['name']}` {meta['version']} (spaCy {meta['spacy_version']}), labels "
         f"{', '.join(meta['labels']['ner'])}; {size / 1e6:.1f} MB on disk; seed {stats['seed']}; "
         f"wall time {args.seconds} s on {platform.machine()} ({platform.processor() or 'cpu'}), CPU only.",
-        "Rerun: `bash train/run.sh [CORPORA_DIR]` (prepare -> spacy train -> spacy evaluate -> this report).", "",
+        "Rerun: `bash train/run.sh [CORPORA_DIR [EVAL_DIR]]` (prepare -> spacy train -> spacy evaluate -> this report).", "",
         "## Word clusters", "",
         f"{clustered} words carry their Brown cluster as NORM (the `lexeme_norm` lookups table saved with the"
         " pipeline): spacy-lookups-data 1.0.5's `de_lexeme_cluster`, the most frequent words by its `de_lexeme_prob`"

@@ -1,9 +1,10 @@
 """Convert the German NER corpora and the synthetic business text into spaCy's binary format, with fixed seeds.
 
-    python train/prepare.py --corpora ../shared/train/de_ner --out train/corpus
+    python train/prepare.py --corpora ../shared/train/de_ner --eval ../shared/eval --out train/corpus
 
-Writes train.spacy, dev.spacy and stats.json (documents, words and entities per source and split). Nothing under
-shared/eval/ is read. Splits: MobIE and NEISS Sturm keep their own train/dev files (their test files are not
+Writes train.spacy, dev.spacy and stats.json (documents, words and entities per source and split). Of shared/eval/
+only two dev splits are read, and only the two thirds of them that train/eval_split.py names (GermEval 2014 and
+German LER); no test split is read. Splits: MobIE and NEISS Sturm keep their own train/dev files (their test files are not
 used); Europeana Newspapers sentences are shuffled and 10 % held out for dev; SmartData v1 train is train and
 v1 test is split 85/15 into train and dev by document (SmartData v3 is not used: its documents overlap v1's, so
 it could carry training text into dev); synthetic text is generated with one seed for train and another for dev.
@@ -61,6 +62,7 @@ def from_chars(nlp: spacy.Language, text: str, spans: Iterable[tuple[int, int, s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpora", type=Path, required=True)
+    parser.add_argument("--eval", type=Path, required=True, help="shared/eval: two thirds of two dev splits")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--synthetic-train", type=int, default=3000)
     parser.add_argument("--synthetic-dev", type=int, default=600)
@@ -87,8 +89,16 @@ def main() -> None:
     put("train", "smartdata", (from_chars(nlp, t, s) for t, s in corpora.smartdata(c / "smartdata/v1_train.json.gz")))
     for text, spans in corpora.smartdata(c / "smartdata/v1_test.json.gz"):
         put("dev" if rng.random() < 0.15 else "train", "smartdata", [from_chars(nlp, text, spans)])
+    # Two thirds of the GermEval 2014 and German LER dev splits (train/eval_split.py; their test splits are never
+    # read, and the other third of each dev split is what bench/detection_quality.py scores). GermEval's text is the
+    # modern general German (Wikipedia and news) the other corpora lack, so it counts twice.
+    for dataset, copies in (("germeval2014", 2), ("german_ler", 1)):
+        for _ in range(copies):
+            put("train", dataset, (from_chars(nlp, t, s)
+                                   for t, s in corpora.eval_dev(args.eval / dataset / "dev.jsonl", dataset)))
     # One copy of each real training sentence that names a person, with the names swapped (swap_names.py).
-    real = [d for source in ("europeana", "smartdata", "sturm", "mobie") for d in splits["train"][source]]
+    real = [d for source in ("europeana", "smartdata", "sturm", "mobie", "germeval2014", "german_ler")
+            for d in splits["train"][source]]
     put("train", "swapped_names", (from_chars(nlp, t, s) for t, s in swap_names.swapped(real, SEED + 4)))
     put("train", "synthetic", (from_chars(nlp, t, s) for t, s in synth_de.generate(args.synthetic_train, SEED)))
     put("dev", "synthetic", (from_chars(nlp, t, s) for t, s in synth_de.generate(args.synthetic_dev, SEED + 1)))

@@ -117,3 +117,40 @@ def test_german_text_gets_the_german_model(analyzer: TextAnalyzer) -> None:
     model = [(text[f.start:f.end], f.entity_type) for f in found if f.recognizer == "SpacyRecognizer"]
     assert ("Gustav Schmiedecke-Hauffer", "PERSON") in model
     assert all(f.language == "de" for f in found)
+
+
+def test_training_reads_two_thirds_of_two_dev_splits_and_never_a_test_split(tmp_path: Path) -> None:
+    # train/eval_split.py: the German model trains on the GermEval 2014 and German LER dev records whose number is
+    # not divisible by 3; bench/detection_quality.py --split dev scores only the rest. Test splits are refused.
+    import sys
+
+    sys.path.insert(0, str(REPO / "train"))
+    try:
+        import corpora
+        from eval_split import trained_on
+    finally:
+        sys.path.remove(str(REPO / "train"))
+    def record(i: int) -> dict:
+        text = f"Satz {i} mit Anna Weber in Köln bei Siemens"
+        spans = [(w, lab, m) for w, lab, m in (("Anna Weber", "PER", "PERSON"), ("Köln", "LOC", "LOCATION"),
+                                               ("Siemens", "ORG", "ORGANIZATION"), ("Satz", "OTH", None))]
+        return {"id": f"germeval2014-dev-{i}", "text": text,
+                "spans": [{"start": text.index(w), "end": text.index(w) + len(w), "label": lab, "mapped": m}
+                          for w, lab, m in spans]}
+
+    records = [record(i) for i in range(6)]
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(r) + "\n" for r in records))
+    got = list(corpora.eval_dev(dev, "germeval2014"))
+    assert [t for t, _ in got] == [r["text"] for r in records if int(r["id"].rsplit("-", 1)[1]) % 3]
+    text, spans = got[0]
+    assert [(text[s:e], label) for s, e, label in spans] == [("Anna Weber", "PER"), ("Köln", "LOC"),
+                                                             ("Siemens", "ORG")]
+    assert [trained_on("german_ler", f"ler-dev-{i}") for i in (0, 1, 2, 3)] == [False, True, True, False]
+    assert not trained_on("wnut17", "wnut17-dev-1") and not trained_on("germeval2014", "germeval2014-test-1")
+    (tmp_path / "test.jsonl").write_text(dev.read_text())
+    with pytest.raises(ValueError, match="only dev splits"):
+        list(corpora.eval_dev(tmp_path / "test.jsonl", "germeval2014"))
+    meta = json.loads((PACKAGED_GERMAN_MODEL / "meta.json").read_text())
+    assert any("GermEval 2014" in s["name"] for s in meta["sources"])
+    assert any("German LER" in s["name"] for s in meta["sources"])
