@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "train"))
 from eval_split import trained_on  # noqa: E402  (train/ is not a package; the rule lives with the training)
+
 DEFAULT_EVAL = REPO.parent / "shared" / "eval"
 
 # Our entity types -> the eval sets' `mapped` labels.
