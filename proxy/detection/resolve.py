@@ -114,18 +114,24 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
 
 def _split_model_lines(findings: Iterable[Finding], text: str) -> Iterator[Finding]:
     """The model's people, places and groups, one finding per line they touch (trimmed), past the first line only
-    lines that hold more than ordinary words; other findings as they are."""
+    lines that hold more than ordinary words, and one per table cell (`;`, `|`, tab) within a line; other findings
+    as they are. A span over cells ("Hans-Jürgen;Huber") is cut, not dropped as code: Presidio has already removed
+    the name-column findings inside it, so dropping it would let both names through."""
     for f in findings:
-        if f.entity_type not in _NAMED or f.recognizer != "SpacyRecognizer" or "\n" not in text[f.start:f.end]:
+        if f.entity_type not in _NAMED or f.recognizer != "SpacyRecognizer" or not _SPLIT_AT.search(
+                text, f.start, f.end):
             yield f
             continue
         for i, m in enumerate(_LINE_PIECE.finditer(text, f.start, f.end)):
             # Later lines of such a span are mostly the next field's label ("Address", "Phone", a job title).
             if i == 0 or not all(name_lists.is_english_word(w) for w in _WORD.findall(m.group())):
-                yield Finding(f.field, m.start(), m.end(), f.entity_type, f.score, f.recognizer, f.language)
+                for cell in _CELL_PIECE.finditer(text, m.start(), m.end()):
+                    yield Finding(f.field, cell.start(), cell.end(), f.entity_type, f.score, f.recognizer, f.language)
 
 
+_SPLIT_AT = regex.compile(r"[\n;|\t]")
 _LINE_PIECE = regex.compile(r"[^\s](?:[^\n]*[^\s])?")
+_CELL_PIECE = regex.compile(r"[^\s;|](?:[^;|\t\n]*[^\s;|])?")
 _WORD = regex.compile(r"\p{L}[\p{L}'’]*")
 _PLACES = places.KNOWN_PLACES
 

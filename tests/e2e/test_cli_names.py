@@ -94,3 +94,18 @@ def test_redact_in_a_court_decision_takes_the_names_and_leaves_the_court_and_the
         assert kept in out, out
     for name in ("Henrike", "Oberländer", "Jörg", "Wiesenthal", "Tobias", "Fenske"):
         assert name not in out, out
+
+
+def test_redact_a_csv_row_the_model_reads_as_one_name_over_two_cells() -> None:
+    # The German model read "Hans-Jürgen;Huber" as one name. The ";" inside made the span look like code, it was
+    # dropped, and the name-column findings inside it had already been merged away: both names went out. Spans
+    # over table cells are now cut at the separators.
+    text = ("Personalnummer;Vorname;Nachname;Abteilung;Geburtsdatum\n"
+            "9718;Hans-Jürgen;Huber;Buchhaltung;2. Januar 1964\n"
+            "1205;Joshua-Nino;Klemt-Stumpf;IT;23. Nov. 1981\n"
+            "2440;Antonietta;Kranz;Buchhaltung;3. November 1991\n")
+    out = cli("redact", "-", env=env(), input=text).stdout
+    for name in ("Hans-Jürgen", "Huber", "Joshua-Nino", "Klemt-Stumpf", "Antonietta", "Kranz", "1964", "1981"):
+        assert name not in out, out
+    assert out.startswith("Personalnummer;Vorname;Nachname;Abteilung;Geburtsdatum\n9718;<PERSON_"), out
+    assert ";Buchhaltung;<DATE_OF_BIRTH_" in out, out

@@ -32,6 +32,18 @@ def test_named_entity_without_letters_is_dropped() -> None:
     assert [(x.start, x.entity_type) for x in kept] == [(19, "PERSON"), (8, "DATE_TIME")]
 
 
+def test_model_spans_over_table_cells_are_cut_into_cells_not_dropped() -> None:
+    # The German model read "Hans-Jürgen;Huber" as one name; a ";" inside made it look like code and it was dropped,
+    # after Presidio had removed the name-column findings inside it: both names went out. Now each cell stays.
+    text = "Nr;Vorname;Nachname\n9718;Hans-Jürgen;Huber\n| Anna | Weber |\nX\tLena Roth\tIT"
+    spans = [(text.index("Hans"), text.index(";Huber") + 6), (text.index("Anna"), text.index("Weber |") + 5),
+             (text.index("Lena"), len(text)), (0, 2)]
+    kept = drop_false_positives([f(s, e, "PERSON", 0.85, "SpacyRecognizer") for s, e in spans], text)
+    assert [text[x.start:x.end] for x in kept] == ["Hans-Jürgen", "Huber", "Anna", "Weber", "Lena Roth", "IT", "Nr"]
+    # Other recognizers' findings are left as they are.
+    assert [text[x.start:x.end] for x in drop_false_positives([f(0, 10, "PERSON", 0.6)], text)] == ["Nr;Vorname"]
+
+
 def test_higher_score_wins_then_longer() -> None:
     # An IBAN (1.0) swallows the digit group spaCy called a date; an e-mail swallows the URL inside it.
     out = resolve_overlaps([f(0, 27, "IBAN_CODE", 1.0), f(5, 14, "DATE_TIME", 0.85),
