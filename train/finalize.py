@@ -75,7 +75,8 @@ def main() -> None:
         f"Pipeline `{meta['lang']}_{meta['name']}` {meta['version']} (spaCy {meta['spacy_version']}), labels "
         f"{', '.join(meta['labels']['ner'])}; {size / 1e6:.1f} MB on disk; seed {stats['seed']}; "
         f"wall time {args.seconds} s on {platform.machine()} ({platform.processor() or 'cpu'}), CPU only.",
-        "Rerun: `bash train/run.sh [CORPORA_DIR [EVAL_DIR]]` (prepare -> spacy train -> spacy evaluate -> this report).", "",
+        "Rerun: `bash train/run.sh [CORPORA_DIR [EVAL_DIR]]` (prepare -> spacy train -> spacy evaluate -> this "
+        "report).", "",
         "## Word clusters", "",
         f"{clustered} words carry their Brown cluster as NORM (the `lexeme_norm` lookups table saved with the"
         " pipeline): spacy-lookups-data 1.0.5's `de_lexeme_cluster`, the most frequent words by its `de_lexeme_prob`"
