@@ -4,9 +4,13 @@ tokenizer, so loading it needs no code; `spacy train --code train/tokenizer.py` 
 
 from __future__ import annotations
 
+import gzip
+import importlib.resources
+import json
 from collections.abc import Callable
 
 import spacy
+from spacy.attrs import NORM
 from spacy.language import Language
 from spacy.util import compile_infix_regex
 
@@ -33,10 +37,6 @@ CLUSTER_WORDS = 700_000  # the most frequent words (by the package's own probabi
 
 
 def cluster_norms(limit: int = CLUSTER_WORDS) -> dict[str, str]:
-    import gzip
-    import importlib.resources
-    import json
-
     data = importlib.resources.files("spacy_lookups_data") / "data"
     clusters = json.loads(gzip.decompress((data / "de_lexeme_cluster.json.gz").read_bytes()))
     probs = json.loads(gzip.decompress((data / "de_lexeme_prob.json.gz").read_bytes()))
@@ -51,8 +51,6 @@ def add_separators_and_clusters(nlp: Language) -> Language:
         lookups.remove_table("lexeme_norm")
     lookups.add_table("lexeme_norm", cluster_norms())
     nlp.vocab.lookups = lookups  # the setter makes NORM read the table
-    from spacy.attrs import NORM
-
     norm = nlp.vocab.lex_attr_getters[NORM]
     for lexeme in nlp.vocab:  # lexemes made before this keep the norm they got then
         lexeme.norm_ = norm(lexeme.orth_)

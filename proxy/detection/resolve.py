@@ -92,7 +92,7 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
       digit groups, which on the dev sets were house numbers, postcodes, phone fragments and ages.
     """
     kept = []
-    for f in _split_model_lines(findings, text):
+    for f in _split_model_spans(findings, text):
         value = text[f.start:f.end]
         if f.end <= f.start or not value.strip():
             continue
@@ -112,7 +112,7 @@ def drop_false_positives(findings: Iterable[Finding], text: str) -> list[Finding
     return kept
 
 
-def _split_model_lines(findings: Iterable[Finding], text: str) -> Iterator[Finding]:
+def _split_model_spans(findings: Iterable[Finding], text: str) -> Iterator[Finding]:
     """The model's people, places and groups, one finding per line they touch (trimmed), past the first line only
     lines that hold more than ordinary words, and one per table cell (`;`, `|`, tab) within a line; other findings
     as they are. A span over cells ("Hans-Jürgen;Huber") is cut, not dropped as code: Presidio has already removed

@@ -4,6 +4,7 @@ and that German and mixed text reach it, per segment, beside the English model."
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,14 +123,13 @@ def test_german_text_gets_the_german_model(analyzer: TextAnalyzer) -> None:
 def test_training_reads_two_thirds_of_two_dev_splits_and_never_a_test_split(tmp_path: Path) -> None:
     # train/eval_split.py: the German model trains on the GermEval 2014 and German LER dev records whose number is
     # not divisible by 3; bench/detection_quality.py --split dev scores only the rest. Test splits are refused.
-    import sys
-
     sys.path.insert(0, str(REPO / "train"))
     try:
         import corpora
         from eval_split import trained_on
     finally:
         sys.path.remove(str(REPO / "train"))
+
     def record(i: int) -> dict:
         text = f"Satz {i} mit Anna Weber in Köln bei Siemens"
         spans = [(w, lab, m) for w, lab, m in (("Anna Weber", "PER", "PERSON"), ("Köln", "LOC", "LOCATION"),
