@@ -11,9 +11,11 @@ overlaps at all, whatever its label (what would reach the model unredacted).
 
 Precision counts findings whose mapped label the dataset annotates; findings of other types (say DE_TAX_ID on a
 news corpus) are listed separately as "not annotated here", with how many of them touch any gold span.
-Tune on dev only; the test split is for the final report. The German model trains on two thirds of the GermEval
-2014 and German LER dev splits (train/eval_split.py), so on `--split dev` those records are skipped and only the
-held-out third is scored (`--dev-part all` scores them too, which says nothing about the model).
+Tune on dev only; the test split is for the final report. The shipped German model trains on the GermEval 2014 and
+German LER dev splits (train/eval_split.py), so on `--split dev` those two sets are skipped; a model trained with
+`train/run.sh --hold-out-third` (its meta.json says so) is scored on the held-out third of each. `--dev-part all`
+scores every record, which says nothing about the model where it trained on them. The German model is the one
+`govproxy scan` loads: the packaged one, or GOVPROXY_GERMAN_SPACY_MODEL.
 
 `--save FILE` writes the JSON report beside the tables; `--before FILE` (a report saved from an earlier tree, say
 the commit before a change) adds one table of PERSON and LOCATION precision, recall and leak per dataset: Presidio's
@@ -34,7 +36,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "train"))
-from eval_split import trained_on  # noqa: E402  (train/ is not a package; the rule lives with the training)
+import eval_split  # noqa: E402  (train/ is not a package; the rule lives with the training)
+
+sys.path.insert(0, str(REPO))
+from proxy.detection.text_analyzer import german_model_path  # noqa: E402
+from proxy.settings import Settings  # noqa: E402
 
 DEFAULT_EVAL = REPO.parent / "shared" / "eval"
 
@@ -177,7 +183,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", default="dev", choices=["dev", "test"])
     ap.add_argument("--dev-part", default="held", choices=["held", "all"],
-                    help="dev split: only the records the German model was not trained on (default), or all")
+                    help="dev split: only the records the German model was not trained on (default; none of GermEval "
+                         "2014 and German LER for the shipped model), or all")
     ap.add_argument("--limit", type=int, default=0, help="first N records per dataset (0: all)")
     ap.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL)
     ap.add_argument("--datasets", default="", help="comma-separated subset of dataset directory names")
@@ -190,6 +197,11 @@ def main() -> None:
     args = ap.parse_args()
 
     wanted = {d for d in args.datasets.split(",") if d}
+    german = german_model_path(Settings().german_spacy_model)
+    trained = eval_split.eval_dev_part(Path(german)) if german else None
+    hold_out_third = trained == eval_split.TWO_THIRDS
+    if trained is None:  # another pipeline, or none: not trained on the evaluation sets
+        hold_out_third, args.dev_part = False, "all"
     report = {}
     for ds in sorted(p for p in args.eval_dir.iterdir() if (p / f"{args.split}.jsonl").exists()):
         if wanted and ds.name not in wanted:
@@ -197,7 +209,12 @@ def main() -> None:
         lines = (ds / f"{args.split}.jsonl").read_text(encoding="utf-8").splitlines()
         records = [json.loads(x) for x in lines if x.strip()]
         if args.split == "dev" and args.dev_part == "held":
-            records = [r for r in records if not trained_on(ds.name, r["id"])]
+            records = [r for r in records if not eval_split.trained_on(ds.name, r["id"], hold_out_third)]
+            if not records:
+                print(f"\n== {ds.name}: skipped, the German model trained on all of its dev split "
+                      f"(--split test, or a model from train/run.sh --hold-out-third)",
+                      file=sys.stderr if args.json else sys.stdout)
+                continue
         records = records[:args.limit] if args.limit else records
         annotated = {s["mapped"] for r in records for s in r["spans"] if s.get("mapped")}
         with tempfile.TemporaryDirectory() as tmp:
@@ -217,7 +234,7 @@ def main() -> None:
         if not args.json:
             print_dataset(ds.name, len(records), results["ours"], results["presidio"])
     full = {"split": args.split, "dev_part": args.dev_part if args.split == "dev" else None, "limit": args.limit,
-            "datasets": report}
+            "german_model_trained_on_dev": trained, "datasets": report}
     if args.save:
         args.save.write_text(json.dumps(full, indent=2) + "\n")
     if args.json:

@@ -117,13 +117,14 @@ def smartdata(path: Path) -> Iterator[tuple[str, list[tuple[int, int, str]]]]:
 EVAL_LABELS = {"PERSON": "PER", "LOCATION": "LOC", "ORGANIZATION": "ORG"}
 
 
-def eval_dev(path: Path, dataset: str) -> Iterator[tuple[str, list[tuple[int, int, str]]]]:
+def eval_dev(path: Path, dataset: str,
+             hold_out_third: bool = False) -> Iterator[tuple[str, list[tuple[int, int, str]]]]:
     """The records of an evaluation set's dev split that the model trains on (train/eval_split.py), as
     `(text, spans)`. Only dev.jsonl is accepted: the test splits are never trained on."""
     if path.name != "dev.jsonl":
         raise ValueError(f"only dev splits are trained on, not {path}")
     for line in path.read_text(encoding="utf-8").splitlines():
         rec = json.loads(line)
-        if trained_on(dataset, rec["id"]):
+        if trained_on(dataset, rec["id"], hold_out_third):
             yield rec["text"], [(s["start"], s["end"], EVAL_LABELS[s["mapped"]])
                                 for s in rec["spans"] if s.get("mapped") in EVAL_LABELS]

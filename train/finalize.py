@@ -9,6 +9,7 @@ import platform
 import shutil
 from pathlib import Path
 
+import eval_split
 import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
@@ -24,14 +25,17 @@ SOURCES = [
      "url": "https://github.com/DFKI-NLP/smartdata-corpus"},
     {"name": "NEISS Sturm (Zöllner et al., Information 2021, 12, 443)", "license": "CC-BY-4.0",
      "url": "https://github.com/NEISSproject/NERDatasets"},
-    {"name": "GermEval 2014 NER data, two thirds of the dev split (Benikova, Biemann, Reznicek, LREC 2014)",
+    {"name": "GermEval 2014 NER data, {part} (Benikova, Biemann, Reznicek, LREC 2014)",
      "license": "CC-BY-4.0", "url": "https://sites.google.com/site/germeval2014ner/"},
-    {"name": "German LER, two thirds of the dev split (Leitner, Rehm, Moreno-Schneider, SEMANTiCS 2019)",
+    {"name": "German LER, {part} (Leitner, Rehm, Moreno-Schneider, SEMANTiCS 2019)",
      "license": "CC-BY-4.0", "url": "https://github.com/elenanereiss/Legal-Entity-Recognition"},
     {"name": "Synthetic German business text (train/synth_de.py, Faker de_DE/de_AT/de_CH)", "license": "Apache-2.0"},
     {"name": "German word clusters and probabilities (spacy-lookups-data 1.0.5, ExplosionAI GmbH)", "license": "MIT",
      "url": "https://github.com/explosion/spacy-lookups-data"},
 ]
+
+
+DEV_PARTS = {eval_split.ALL: "the dev split", eval_split.TWO_THIRDS: "two thirds of the dev split"}
 
 
 def dev_scores(model: Path, corpus: Path) -> dict[str, dict[str, float]]:
@@ -57,13 +61,15 @@ def main() -> None:
     shutil.copy(Path("NOTICE"), args.target / "NOTICE")  # attributions travel with the weights
     meta_path = args.target / "meta.json"
     meta = json.loads(meta_path.read_text())
+    stats = json.loads((args.corpus / "stats.json").read_text())
     meta.update(name=NAME.removeprefix("de_"), version=VERSION, license="CC-BY-4.0", author="govproxy",
                 description="German NER (PER, LOC, ORG) for govproxy: CNN tok2vec over word clusters and hashed word"
                             " features + transition-based NER, no vectors, trained on CPU by train/run.sh."
                             " Attributions: NOTICE.",
-                sources=SOURCES)
+                sources=[{**src, "name": src["name"].format(part=DEV_PARTS[stats[eval_split.META_KEY]])}
+                         for src in SOURCES],
+                **{eval_split.META_KEY: stats[eval_split.META_KEY]})
     meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
-    stats = json.loads((args.corpus / "stats.json").read_text())
     dev = dev_scores(args.target, args.corpus / "dev.spacy")
     size = sum(f.stat().st_size for f in args.target.rglob("*") if f.is_file())
     lookups = spacy.load(args.target).vocab.lookups
@@ -75,8 +81,10 @@ def main() -> None:
         f"Pipeline `{meta['lang']}_{meta['name']}` {meta['version']} (spaCy {meta['spacy_version']}), labels "
         f"{', '.join(meta['labels']['ner'])}; {size / 1e6:.1f} MB on disk; seed {stats['seed']}; "
         f"wall time {args.seconds} s on {platform.machine()} ({platform.processor() or 'cpu'}), CPU only.",
-        "Rerun: `bash train/run.sh [CORPORA_DIR [EVAL_DIR]]` (prepare -> spacy train -> spacy evaluate -> this "
-        "report).", "",
+        "Rerun: `bash train/run.sh [--hold-out-third] [CORPORA_DIR [EVAL_DIR]]` (prepare -> spacy train -> spacy "
+        "evaluate -> this report).",
+        f"GermEval 2014 and German LER dev splits trained on: {DEV_PARTS[stats[eval_split.META_KEY]]} of each "
+        "(train/eval_split.py); no test split.", "",
         "## Word clusters", "",
         f"{clustered} words carry their Brown cluster as NORM (the `lexeme_norm` lookups table saved with the"
         " pipeline): spacy-lookups-data 1.0.5's `de_lexeme_cluster`, the most frequent words by its `de_lexeme_prob`"

@@ -3,8 +3,8 @@
     python train/prepare.py --corpora ../shared/train/de_ner --eval ../shared/eval --out train/corpus
 
 Writes train.spacy, dev.spacy and stats.json (documents, words and entities per source and split). Of shared/eval/
-only two dev splits are read, and only the two thirds of them that train/eval_split.py names (GermEval 2014 and
-German LER); no test split is read. Splits: MobIE and NEISS Sturm keep their own train/dev files (their test files
+only two dev splits are read (GermEval 2014 and German LER; with `--hold-out-third`, the two thirds of them that
+train/eval_split.py names); no test split is read. Splits: MobIE and NEISS Sturm keep their own train/dev files (their test files
 are not used); Europeana Newspapers sentences are shuffled and 10 % held out for dev; SmartData v1 train is train and
 v1 test is split 85/15 into train and dev by document (SmartData v3 is not used: its documents overlap v1's, so
 it could carry training text into dev); synthetic text is generated with one seed for train and another for dev.
@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import corpora
+import eval_split
 import spacy
 import synth_de
 import swap_names
@@ -62,7 +63,9 @@ def from_chars(nlp: spacy.Language, text: str, spans: Iterable[tuple[int, int, s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpora", type=Path, required=True)
-    parser.add_argument("--eval", type=Path, required=True, help="shared/eval: two thirds of two dev splits")
+    parser.add_argument("--eval", type=Path, required=True, help="shared/eval: two of its dev splits")
+    parser.add_argument("--hold-out-third", action="store_true",
+                        help="leave a third of those dev splits out (train/eval_split.py), to score a recipe on it")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--synthetic-train", type=int, default=3000)
     parser.add_argument("--synthetic-dev", type=int, default=600)
@@ -89,13 +92,13 @@ def main() -> None:
     put("train", "smartdata", (from_chars(nlp, t, s) for t, s in corpora.smartdata(c / "smartdata/v1_train.json.gz")))
     for text, spans in corpora.smartdata(c / "smartdata/v1_test.json.gz"):
         put("dev" if rng.random() < 0.15 else "train", "smartdata", [from_chars(nlp, text, spans)])
-    # Two thirds of the GermEval 2014 and German LER dev splits (train/eval_split.py; their test splits are never
-    # read, and the other third of each dev split is what bench/detection_quality.py scores). GermEval's text is the
+    # The GermEval 2014 and German LER dev splits, or two thirds of them (train/eval_split.py; their test splits are
+    # never read, and a held-out third is what bench/detection_quality.py scores). GermEval's text is the
     # modern general German (Wikipedia and news) the other corpora lack, so it counts twice.
     for dataset, copies in (("germeval2014", 2), ("german_ler", 1)):
         for _ in range(copies):
-            put("train", dataset, (from_chars(nlp, t, s)
-                                   for t, s in corpora.eval_dev(args.eval / dataset / "dev.jsonl", dataset)))
+            dev = corpora.eval_dev(args.eval / dataset / "dev.jsonl", dataset, args.hold_out_third)
+            put("train", dataset, (from_chars(nlp, t, s) for t, s in dev))
     # One copy of each real training sentence that names a person, with the names swapped (swap_names.py).
     real = [d for source in ("europeana", "smartdata", "sturm", "mobie", "germeval2014", "german_ler")
             for d in splits["train"][source]]
@@ -106,7 +109,8 @@ def main() -> None:
     put("dev", "synthetic_news", (from_chars(nlp, t, s) for t, s in synth_news.generate(args.news_dev, SEED + 3)))
 
     args.out.mkdir(parents=True, exist_ok=True)
-    stats: dict[str, object] = {"seed": SEED, "label_mapping": corpora.LABELS, "dropped": list(corpora.DROPPED)}
+    stats: dict[str, object] = {"seed": SEED, "label_mapping": corpora.LABELS, "dropped": list(corpora.DROPPED),
+                                eval_split.META_KEY: eval_split.TWO_THIRDS if args.hold_out_third else eval_split.ALL}
     for split, sources in splits.items():
         docs = [d for source in sorted(sources) for d in sources[source]]
         rng.shuffle(docs)

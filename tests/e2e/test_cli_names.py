@@ -82,7 +82,7 @@ def test_redact_keeps_nouns_and_adverbs_the_model_never_saw_in_training() -> Non
 
 
 def test_redact_in_a_court_decision_takes_the_names_and_leaves_the_court_and_the_citations() -> None:
-    # The German model trains on court decisions too (two thirds of German LER's dev split, train/README.md): a
+    # The German model trains on court decisions too (German LER's dev split, train/README.md): a
     # court is no place, a citation no name. The model before redacted "Bundesfinanzhof" as a LOCATION here.
     text = ("Vorsitzende Richterin am Bundesfinanzhof Dr. Henrike Oberländer hat die Klage mit Urteil vom 12. März "
             "2018 abgewiesen (BStBl II 2019, 311); das FG habe die Grundsätze des BFH-Urteils vom 3. Mai 2006 "

@@ -120,13 +120,14 @@ def test_german_text_gets_the_german_model(analyzer: TextAnalyzer) -> None:
     assert all(f.language == "de" for f in found)
 
 
-def test_training_reads_two_thirds_of_two_dev_splits_and_never_a_test_split(tmp_path: Path) -> None:
-    # train/eval_split.py: the German model trains on the GermEval 2014 and German LER dev records whose number is
-    # not divisible by 3; bench/detection_quality.py --split dev scores only the rest. Test splits are refused.
+def test_training_reads_two_dev_splits_or_two_thirds_of_them_and_never_a_test_split(tmp_path: Path) -> None:
+    # train/eval_split.py: the shipped German model trains on the GermEval 2014 and German LER dev records; with
+    # --hold-out-third (trying a recipe) those whose number is divisible by 3 are left out, and
+    # bench/detection_quality.py --split dev scores only those. Test splits are refused.
     sys.path.insert(0, str(REPO / "train"))
     try:
         import corpora
-        from eval_split import trained_on
+        import eval_split
     finally:
         sys.path.remove(str(REPO / "train"))
 
@@ -141,16 +142,24 @@ def test_training_reads_two_thirds_of_two_dev_splits_and_never_a_test_split(tmp_
     records = [record(i) for i in range(6)]
     dev = tmp_path / "dev.jsonl"
     dev.write_text("".join(json.dumps(r) + "\n" for r in records))
-    got = list(corpora.eval_dev(dev, "germeval2014"))
+    assert [t for t, _ in corpora.eval_dev(dev, "germeval2014")] == [r["text"] for r in records]
+    got = list(corpora.eval_dev(dev, "germeval2014", hold_out_third=True))
     assert [t for t, _ in got] == [r["text"] for r in records if int(r["id"].rsplit("-", 1)[1]) % 3]
     text, spans = got[0]
     assert [(text[s:e], label) for s, e, label in spans] == [("Anna Weber", "PER"), ("Köln", "LOC"),
                                                              ("Siemens", "ORG")]
-    assert [trained_on("german_ler", f"ler-dev-{i}") for i in (0, 1, 2, 3)] == [False, True, True, False]
-    assert not trained_on("wnut17", "wnut17-dev-1") and not trained_on("germeval2014", "germeval2014-test-1")
+    assert [eval_split.trained_on("german_ler", f"ler-dev-{i}", True) for i in (0, 1, 2, 3)] == [
+        False, True, True, False]
+    assert all(eval_split.trained_on("german_ler", f"ler-dev-{i}") for i in (0, 1, 2, 3))
+    for hold in (False, True):
+        assert not eval_split.trained_on("wnut17", "wnut17-dev-1", hold)
+        assert not eval_split.trained_on("germeval2014", "germeval2014-test-1", hold)
     (tmp_path / "test.jsonl").write_text(dev.read_text())
     with pytest.raises(ValueError, match="only dev splits"):
         list(corpora.eval_dev(tmp_path / "test.jsonl", "germeval2014"))
+    # The shipped model says what it trained on, so the quality bench knows what it may score on dev.
+    assert eval_split.eval_dev_part(PACKAGED_GERMAN_MODEL) == eval_split.ALL
+    assert eval_split.eval_dev_part(tmp_path) is None
     meta = json.loads((PACKAGED_GERMAN_MODEL / "meta.json").read_text())
     assert any("GermEval 2014" in s["name"] for s in meta["sources"])
     assert any("German LER" in s["name"] for s in meta["sources"])
