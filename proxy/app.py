@@ -104,7 +104,8 @@ def create_app(settings: Settings | None = None, preloaded: Preloaded | None = N
                                       cache_size=settings.detection_cache_size,
                                       processes=settings.detection_processes, custom=policy.snapshot.recognizers,
                                       recognizers_version=policy.snapshot.recognizers_version,
-                                      german_model=settings.german_spacy_model)
+                                      german_model=settings.german_spacy_model,
+                                      german_person_bias=settings.german_person_bias)
         elif detector.recognizers_version != policy.snapshot.recognizers_version:
             # The policies changed between the parent's load and this worker's start (or a restart much later).
             detector.use_recognizers(policy.snapshot.recognizers, policy.snapshot.recognizers_version)

@@ -69,7 +69,8 @@ def preload(settings: Settings) -> Preloaded:
                                   score_threshold=settings.detection_score_threshold,
                                   cache_size=settings.detection_cache_size, processes=0,
                                   custom=snapshot.recognizers, recognizers_version=snapshot.recognizers_version,
-                                  german_model=settings.german_spacy_model)
+                                  german_model=settings.german_spacy_model,
+                                  german_person_bias=settings.german_person_bias)
         _warm_detector(detector)
     _warm_litellm()
     return Preloaded(detector=detector, redaction_keys=RedactionKeys.from_settings(settings))

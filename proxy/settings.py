@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # The German NER pipeline: "" = the one shipped in the package (trained by train/run.sh), "off" = none, else a
     # path or an installed package name.
     german_spacy_model: str = ""
+    # Added to the German model's score for starting a person's name (B-PER, U-PER) at each word. Below 0 it names
+    # fewer people: fewer words taken for names, more names missed (docs/configuration.md has measured figures).
+    german_person_bias: float = Field(default=0.0, ge=-5.0, le=5.0)
     default_language: str = "en"
     detection_processes: int = 0  # extra detector processes; 0 = run in a thread of this process
     detection_cache_size: int = 4096

@@ -119,7 +119,8 @@ def _analyzed(records: list[Record], language: str | None, policies: Path | None
                                   default_language=settings.default_language,
                                   score_threshold=settings.detection_score_threshold, cache_size=0,
                                   processes=processes, presidio_defaults=presidio_defaults,
-                                  german_model=settings.german_spacy_model)
+                                  german_model=settings.german_spacy_model,
+                                  german_person_bias=settings.german_person_bias)
     except RecognizerConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -87,7 +87,8 @@ def _detection(settings: Settings, root: Path) -> tuple[DetectFn, Callable[[], N
         detector = Detector.build(spacy_model=settings.spacy_model, policies_dir=root,
                                   default_language=settings.default_language,
                                   score_threshold=settings.detection_score_threshold, cache_size=0,
-                                  german_model=settings.german_spacy_model)
+                                  german_model=settings.german_spacy_model,
+                                  german_person_bias=settings.german_person_bias)
     except RecognizerConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -71,7 +71,7 @@ class Detector:
     def build(cls, *, spacy_model: str, policies_dir: Path, languages: Sequence[str] = ("en", "de"),
               default_language: str = "en", score_threshold: float = 0.4, cache_size: int = 4096,
               processes: int = 0, presidio_defaults: bool = False, custom: CustomRecognizers | None = None,
-              recognizers_version: str = "", german_model: str = "") -> Detector:
+              recognizers_version: str = "", german_model: str = "", german_person_bias: float = 0.0) -> Detector:
         """Load the model(s) and recognizers now (seconds), so the first request does not pay for it.
 
         `custom`: the custom recognizers to run (the policy snapshot's); without it `policies_dir/recognizers.yaml`
@@ -80,7 +80,7 @@ class Detector:
         config = DetectorConfig(spacy_model=spacy_model, policies_dir=Path(policies_dir),
                                 languages=tuple(languages), default_language=default_language,
                                 score_threshold=score_threshold, presidio_defaults=presidio_defaults, custom=custom,
-                                german_model=german_model)
+                                german_model=german_model, german_person_bias=german_person_bias)
         detector = cls(config, cache_size=cache_size, processes=processes)
         detector.recognizers_version = recognizers_version
         log.info("detector_ready", mode="processes" if processes else "thread", processes=processes,

@@ -65,6 +65,8 @@ class DetectorConfig:
     custom: CustomRecognizers | None = None
     # "" = the packaged German pipeline, "off" = none, else a path or package name (see `german_model_path`).
     german_model: str = ""
+    # Added to the German model's score for starting a PERSON (settings.german_person_bias); 0: as trained.
+    german_person_bias: float = 0.0
 
     def ner_models(self) -> dict[str, str]:
         """Language -> spaCy pipeline to load, for the configured languages that have one."""
@@ -98,6 +100,8 @@ class TextAnalyzer:
             self.presidio = PresidioAnalyzer(spacy_model=config.spacy_model, languages=config.languages,
                                              specs=specs, ner_models=config.ner_models(),
                                              lean_pipeline=config.lean_pipeline)
+            if config.german_person_bias:
+                self.presidio.shift_entity_starts("de", "PER", config.german_person_bias)
             self.picker = LanguagePicker(config.languages, config.default_language)
 
     def pick_language(self, text: str, language: str | None) -> str:

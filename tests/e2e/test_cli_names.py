@@ -111,3 +111,22 @@ def test_redact_a_csv_row_the_model_reads_as_one_name_over_two_cells() -> None:
     assert ";Buchhaltung;<DATE_OF_BIRTH_" in out, out
     # A Nachname column says what its cells are: the model's guess that "Klemt-Stumpf" is a place does not win.
     assert "<LOCATION_" not in out and out.count("<PERSON_") == 6, out
+
+
+def test_german_person_bias_makes_the_model_name_fewer_people_and_leaves_lists_and_cues() -> None:
+    # GOVPROXY_GERMAN_PERSON_BIAS lowers (or raises) the German model's score for starting a person's name: a
+    # surname alone that only the model reads as a name goes out below 0; names that a first-name list or a title
+    # finds are still taken. 0, the default, is the model as trained.
+    text = ("Laut Protokoll hat Ebersbächer den Antrag gestern zurückgezogen.\n"
+            "Herr Tobias Fenske und Frau Dr. Henrike Oberländer stimmten zu.\n")
+    default = cli("redact", "-", "--language", "de", env=env(), input=text).stdout
+    assert "Ebersbächer" not in default and "hat <PERSON_" in default, default
+    lowered = cli("redact", "-", "--language", "de", input=text,
+                  env={**env(), "GOVPROXY_GERMAN_PERSON_BIAS": "-5"}).stdout
+    assert "hat Ebersbächer den Antrag" in lowered, lowered
+    for name in ("Tobias", "Fenske", "Henrike", "Oberländer"):
+        assert name not in lowered and name not in default
+    bad = cli("redact", "-", "--language", "de", input=text, check=False,
+              env={**env(), "GOVPROXY_GERMAN_PERSON_BIAS": "-9"})
+    assert bad.returncode != 0 and "german_person_bias" in bad.stderr, bad.stderr
+    assert "Fenske" not in bad.stdout + bad.stderr

@@ -39,7 +39,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from proxy.detection.analyzer.engine import BisectContextEnhancer, FastContextEnhancer, LeanAnalyzerEngine
-from proxy.detection.analyzer.nlp import LeanSpacyEngine
+from proxy.detection.analyzer.nlp import LeanSpacyEngine, shift_entity_starts
 from proxy.detection.findings import Finding
 from proxy.detection.ner_text import (  # noqa: F401 (the NER's text helpers lived here; still importable from here)
     MAX_NER_TOKEN,
@@ -269,6 +269,13 @@ class PresidioAnalyzer:
             for nlp in self.engine.nlp_engine.nlp.values():  # type: ignore[attr-defined]
                 stack.enter_context(nlp.memory_zone())
             yield
+
+    def shift_entity_starts(self, language: str, label: str, delta: float) -> None:
+        """Add `delta` to the score with which `language`'s NER starts a `label` entity (see nlp.shift_entity_starts);
+        nothing where that language has no NER model."""
+        nlp = self.engine.nlp_engine.nlp.get(language)  # type: ignore[attr-defined]
+        if nlp is not None and "ner" in nlp.pipe_names:
+            shift_entity_starts(nlp, label, delta)
 
     def forget(self) -> None:
         engine = self.engine.nlp_engine
