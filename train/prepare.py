@@ -4,10 +4,11 @@
 
 Writes train.spacy, dev.spacy and stats.json (documents, words and entities per source and split). Of shared/eval/
 only two dev splits are read (GermEval 2014 and German LER; with `--hold-out-third`, the two thirds of them that
-train/eval_split.py names); no test split is read. Splits: MobIE and NEISS Sturm keep their own train/dev files (their test files
-are not used); Europeana Newspapers sentences are shuffled and 10 % held out for dev; SmartData v1 train is train and
-v1 test is split 85/15 into train and dev by document (SmartData v3 is not used: its documents overlap v1's, so
-it could carry training text into dev); synthetic text is generated with one seed for train and another for dev.
+train/eval_split.py names); no test split is read. Splits: MobIE and NEISS Sturm keep their own train/dev files
+(their test files are not used); Europeana Newspapers sentences are shuffled and 10 % held out for dev; SmartData v1
+train is train and v1 test is split 85/15 into train and dev by document (SmartData v3 is not used: its documents
+overlap v1's, so it could carry training text into dev); synthetic text is generated with one seed for train and
+another for dev.
 """
 
 from __future__ import annotations
