@@ -35,11 +35,11 @@ from presidio_analyzer.predefined_recognizers import (
     DePassportRecognizer,
     DeTaxNumberRecognizer,
     DeVatIdRecognizer,
-    PhoneRecognizer,
 )
 
 from proxy.detection.analyzer.engine import BisectContextEnhancer, FastContextEnhancer, LeanAnalyzerEngine
 from proxy.detection.analyzer.nlp import LeanSpacyEngine, shift_entity_starts
+from proxy.detection.analyzer.phones import OnePassPhoneRecognizer
 from proxy.detection.findings import Finding
 from proxy.detection.ner_text import (  # noqa: F401 (the NER's text helpers lived here; still importable from here)
     MAX_NER_TOKEN,
@@ -224,11 +224,13 @@ class PresidioAnalyzer:
                 # A blank pipeline finds no entities; keep NER recognizers off languages without a model.
                 registry.remove_recognizer("SpacyRecognizer", language=lang)
         if not presidio_defaults_only:
-            # libphonenumber's matcher runs once per region and was a fifth of the time per prompt with Presidio's
-            # eight; numbers with a + prefix or a phone word nearby are ours (phone_context) in any region.
+            # libphonenumber's matcher ran once per region and was a fifth of the time per prompt with Presidio's
+            # eight; numbers with a + prefix or a phone word nearby are ours (phone_context) in any region. Four
+            # regions, one search of the text for all of them (phones.py).
             registry.remove_recognizer("PhoneRecognizer")
             for lang in languages:
-                registry.add_recognizer(PhoneRecognizer(supported_language=lang, supported_regions=PHONE_REGIONS))
+                registry.add_recognizer(OnePassPhoneRecognizer(supported_language=lang,
+                                                               supported_regions=PHONE_REGIONS))
             if "de" in languages:
                 for cls in _GERMAN_RECOGNIZERS:
                     registry.add_recognizer(cls(supported_language="de"))
