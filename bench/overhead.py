@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import subprocess
 import sys
 import tempfile
@@ -184,16 +185,19 @@ def litellm_proxy(binary: str, upstream: str, workers: int) -> Iterator[tuple[st
             log.close()
 
 
-def print_memory(label: str, pids: list[int]) -> None:
+def print_memory(label: str, pids: list[int]) -> float:
+    """Print RSS, PSS and USS of each process; return the PSS total."""
     mem = memory_mib(pids)
     per = "  ".join(f"{pid}: RSS {m['rss']:.0f} PSS {m['pss']:.0f} USS {m['uss']:.0f}" for pid, m in mem.items())
     total_pss = sum(m["pss"] for m in mem.values())
     total_uss = sum(m["uss"] for m in mem.values())
     print(f"memory {label:<19}: PSS total {total_pss:.0f} MiB, USS total {total_uss:.0f} MiB | {per}")
+    return total_pss
 
 
 async def run_govproxy(up: str, workers: int, args: argparse.Namespace, direct: Figures,
-                       results: dict[str, Figures]) -> None:
+                       results: dict[str, Figures]) -> float:
+    """Measure govproxy with `workers` workers; return the PSS total of its processes after the run."""
     with govproxy(up, workers=workers, tree=args.govproxy_tree) as (proxy_url, key):
         pids = tuple(tree_pids(proxy_url))
         text = prompt(args.prompt_bytes)
@@ -206,9 +210,10 @@ async def run_govproxy(up: str, workers: int, args: argparse.Namespace, direct: 
             print(row(t.name, f, direct), flush=True)
         _, longest = gc_pauses(proxy_url)
         print(f"gc {workers}w                    : longest collector pause since start {longest} ms")
-        print_memory(f"govproxy {workers}w", tree_pids(proxy_url))
+        pss = print_memory(f"govproxy {workers}w", tree_pids(proxy_url))
         if args.streaming and workers == min(args.workers):
             await streaming_figures(up, proxy_url, key, args)
+    return pss
 
 
 async def streaming_figures(up: str, proxy_url: str, key: str, args: argparse.Namespace) -> None:
@@ -243,6 +248,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"prompt {args.prompt_bytes} B, zero-latency fake upstream, {args.requests} requests per phase, "
           f"{args.concurrency} clients, workers {args.workers}, modes {args.modes}{tree}", flush=True)
     results: dict[str, Figures] = {}
+    pss: dict[int, float] = {}
     with fake_upstream(0.0) as up:
         text = prompt(args.prompt_bytes)
         direct_t = Target("direct", up + "/v1/chat/completions", {},
@@ -260,7 +266,13 @@ async def run(args: argparse.Namespace) -> None:
                     f = results[t.name] = await measure(t, args)
                     print(row(t.name, f, direct), flush=True)
                     print_memory(f"litellm {workers}w", list(process_tree(proc.pid)))
-            await run_govproxy(up, workers, args, direct, results)
+            pss[workers] = await run_govproxy(up, workers, args, direct, results)
+    # From 1 worker to 2 the parent that holds the shared models joins too (1 worker is one process); from 2 on, each
+    # step adds one worker and nothing else.
+    counts = sorted(pss)
+    for lo, hi in itertools.pairwise(counts):
+        print(f"memory {lo}w -> {hi}w : +{pss[hi] - pss[lo]:.0f} MiB PSS, {(pss[hi] - pss[lo]) / (hi - lo):.0f} MiB "
+              f"per added worker")
     if len(args.workers) > 1:
         lo, hi = min(args.workers), max(args.workers)
         for mode in args.modes:
@@ -275,7 +287,8 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--prompt-bytes", type=int, default=1024)
     ap.add_argument("--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2],
-                    help="govproxy worker counts to measure, comma-separated (default 1,2)")
+                    help="govproxy worker counts to measure, comma-separated (default 1,2; 1,2,3 also prints what "
+                         "a worker adds once the parent is there)")
     ap.add_argument("--modes", type=lambda s: s.split(","), default=["cached", "fresh"],
                     help="cached (one prompt repeated), fresh (a new prompt every request), comma-separated")
     ap.add_argument("--litellm", default=None, help="path of LiteLLM's `litellm` executable (its proxy server)")
