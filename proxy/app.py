@@ -98,14 +98,8 @@ def create_app(settings: Settings | None = None, preloaded: Preloaded | None = N
         # snapshot serves (rejected, last good kept, if they do not load).
         detector = preloaded.detector if preloaded is not None else None
         if detector is None:
-            detector = Detector.build(spacy_model=settings.spacy_model, policies_dir=settings.policies_dir,
-                                      default_language=settings.default_language,
-                                      score_threshold=settings.detection_score_threshold,
-                                      cache_size=settings.detection_cache_size,
-                                      processes=settings.detection_processes, custom=policy.snapshot.recognizers,
-                                      recognizers_version=policy.snapshot.recognizers_version,
-                                      german_model=settings.german_spacy_model,
-                                      german_person_bias=settings.german_person_bias)
+            detector = Detector.from_settings(settings, custom=policy.snapshot.recognizers,
+                                              recognizers_version=policy.snapshot.recognizers_version)
         elif detector.recognizers_version != policy.snapshot.recognizers_version:
             # The policies changed between the parent's load and this worker's start (or a restart much later).
             detector.use_recognizers(policy.snapshot.recognizers, policy.snapshot.recognizers_version)

@@ -64,13 +64,8 @@ def preload(settings: Settings) -> Preloaded:
     detector = None
     if settings.detection_processes == 0:
         snapshot = PolicyHolder(settings.policies_dir).snapshot  # raises if the policies do not load
-        detector = Detector.build(spacy_model=settings.spacy_model, policies_dir=settings.policies_dir,
-                                  default_language=settings.default_language,
-                                  score_threshold=settings.detection_score_threshold,
-                                  cache_size=settings.detection_cache_size, processes=0,
-                                  custom=snapshot.recognizers, recognizers_version=snapshot.recognizers_version,
-                                  german_model=settings.german_spacy_model,
-                                  german_person_bias=settings.german_person_bias)
+        detector = Detector.from_settings(settings, processes=0, custom=snapshot.recognizers,
+                                          recognizers_version=snapshot.recognizers_version)
         _warm_detector(detector)
     _warm_litellm()
     return Preloaded(detector=detector, redaction_keys=RedactionKeys.from_settings(settings))

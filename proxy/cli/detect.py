@@ -115,12 +115,8 @@ def _analyzed(records: list[Record], language: str | None, policies: Path | None
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)  # logs to stderr: stdout carries the results
     try:
-        detector = Detector.build(spacy_model=settings.spacy_model, policies_dir=policies or settings.policies_dir,
-                                  default_language=settings.default_language,
-                                  score_threshold=settings.detection_score_threshold, cache_size=0,
-                                  processes=processes, presidio_defaults=presidio_defaults,
-                                  german_model=settings.german_spacy_model,
-                                  german_person_bias=settings.german_person_bias)
+        detector = Detector.from_settings(settings, policies_dir=policies or settings.policies_dir, cache_size=0,
+                                          processes=processes, presidio_defaults=presidio_defaults)
     except RecognizerConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

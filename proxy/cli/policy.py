@@ -84,11 +84,7 @@ def _detection(settings: Settings, root: Path) -> tuple[DetectFn, Callable[[], N
 
     configure_logging(settings.log_level, settings.log_json)  # logs go to stderr
     try:
-        detector = Detector.build(spacy_model=settings.spacy_model, policies_dir=root,
-                                  default_language=settings.default_language,
-                                  score_threshold=settings.detection_score_threshold, cache_size=0,
-                                  german_model=settings.german_spacy_model,
-                                  german_person_bias=settings.german_person_bias)
+        detector = Detector.from_settings(settings, policies_dir=root, cache_size=0, processes=0)
     except RecognizerConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

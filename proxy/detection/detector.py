@@ -19,6 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -29,6 +30,9 @@ from proxy.detection.findings import Finding
 from proxy.detection.packing import plan, unpack
 from proxy.detection.text_analyzer import DetectorConfig, TextAnalyzer
 from proxy.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from proxy.settings import Settings
 
 log = structlog.get_logger()
 
@@ -86,6 +90,17 @@ class Detector:
         log.info("detector_ready", mode="processes" if processes else "thread", processes=processes,
                  languages=list(config.languages), ner_models=config.ner_models(), cache_size=cache_size)
         return detector
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> Detector:
+        """`build` with the deployment's settings (models, default language, threshold, cache, processes, the German
+        person threshold); `overrides` replace any of them (a command's own policies directory, no cache)."""
+        kwargs: dict[str, Any] = {
+            "spacy_model": settings.spacy_model, "policies_dir": settings.policies_dir,
+            "default_language": settings.default_language, "score_threshold": settings.detection_score_threshold,
+            "cache_size": settings.detection_cache_size, "processes": settings.detection_processes,
+            "german_model": settings.german_spacy_model, "german_person_bias": settings.german_person_bias}
+        return cls.build(**{**kwargs, **overrides})
 
     def _start_pool(self, config: DetectorConfig | None = None) -> ProcessPoolExecutor:
         # spawn, not fork: the parent may run an event loop and threads, which fork copies badly.
