@@ -2,6 +2,7 @@
 
     python -m bench.overhead [--requests 300] [--concurrency 32] [--prompt-bytes 1024] [--workers 1,2]
                              [--modes cached,fresh] [--litellm PATH] [--govproxy-tree PATH] [--streaming]
+                             [--postgres]
 
 For each number of govproxy workers (`--workers 1,2`: one `govproxy serve` each) and each kind of prompt:
 - `cached`: every request repeats one prompt, so detection answers from its cache (what a chat's resent history
@@ -19,7 +20,9 @@ measured the same way. Without the option (or when PATH does not exist) the Lite
 
 `--govproxy-tree PATH`: run the govproxy code of another checkout (e.g. a worktree of main), for before/after
 tables measured by this same bench. `--streaming`: also time-to-first-byte of streamed chat and /v1/responses
-against chat completions (one worker). The prompt carries no sensitive data: the pass-through path.
+against chat completions (one worker). `--postgres`: the audit store is a new PostgreSQL database on
+127.0.0.1:5432 for each govproxy (dropped afterwards) instead of a new SQLite file. The prompt carries no sensitive
+data: the pass-through path.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ from bench.common import (
     tree_pids,
     wait_http,
 )
+from proxy.migrate import upgrade
+from tests.audit_db import create_pg_database, drop_pg_database
 from tests.harness import base_env, free_port
 
 PROMPT_WORDS = "The quarterly report covers revenue growth in the northern region and the plan for next year. "
@@ -195,10 +200,25 @@ def print_memory(label: str, pids: list[int]) -> float:
     return total_pss
 
 
+@contextmanager
+def audit_store(postgres: bool) -> Iterator[str | None]:
+    """None (govproxy's SQLite file in its work directory), or a new migrated PostgreSQL database, dropped after."""
+    if not postgres:
+        yield None
+        return
+    url = create_pg_database("govproxy_bench_")
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
 async def run_govproxy(up: str, workers: int, args: argparse.Namespace, direct: Figures,
                        results: dict[str, Figures]) -> float:
     """Measure govproxy with `workers` workers; return the PSS total of its processes after the run."""
-    with govproxy(up, workers=workers, tree=args.govproxy_tree) as (proxy_url, key):
+    with audit_store(args.postgres) as database_url, \
+            govproxy(up, database_url=database_url, workers=workers, tree=args.govproxy_tree) as (proxy_url, key):
         pids = tuple(tree_pids(proxy_url))
         text = prompt(args.prompt_bytes)
         for mode in args.modes:
@@ -294,6 +314,7 @@ def main() -> None:
     ap.add_argument("--litellm", default=None, help="path of LiteLLM's `litellm` executable (its proxy server)")
     ap.add_argument("--govproxy-tree", type=Path, default=None, help="run govproxy from this checkout")
     ap.add_argument("--streaming", action="store_true", help="also streaming TTFB and /v1/responses vs chat")
+    ap.add_argument("--postgres", action="store_true", help="audit store on PostgreSQL (default: a SQLite file)")
     args = ap.parse_args()
     asyncio.run(run(args))
     sys.stdout.flush()
