@@ -293,8 +293,8 @@ async def run(args: argparse.Namespace) -> None:
     for lo, hi in itertools.pairwise(counts):
         print(f"memory {lo}w -> {hi}w : +{pss[hi] - pss[lo]:.0f} MiB PSS, {(pss[hi] - pss[lo]) / (hi - lo):.0f} MiB "
               f"per added worker")
-    if len(args.workers) > 1:
-        lo, hi = min(args.workers), max(args.workers)
+    lo = min(args.workers)
+    for hi in sorted(set(args.workers) - {lo}):
         for mode in args.modes:
             a, b = results.get(f"govproxy {lo}w {mode}"), results.get(f"govproxy {hi}w {mode}")
             if a and b:
