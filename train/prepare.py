@@ -23,8 +23,8 @@ from pathlib import Path
 import corpora
 import eval_split
 import spacy
-import synth_de
 import swap_names
+import synth_de
 import synth_news
 import tokenizer
 from spacy.tokens import Doc, DocBin, Span

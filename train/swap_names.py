@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator
 
 from faker import Faker
 from spacy.tokens import Doc
-
 from synth_news import LOCALES
 
 PARTICLES = ("von", "van", "de", "von der", "van der", "zu", "di", "da")
