@@ -2,8 +2,8 @@
 
 Presidio runs `PhoneNumberMatcher` once per region: each run finds the same candidates (digit groups, with the same
 checks for dates, times and page ranges) and only their parse depends on the region. With four regions that was
-four searches of every text for what one search finds (12 % of the time per English prompt). Here one matcher
-walks the text and tries each region on a candidate, in Presidio's order, until one accepts it.
+four searches of every text for what one search finds (about 6 % of the CPU per English prompt, py-spy). Here one
+matcher walks the text and tries each region on a candidate, in Presidio's order, until one accepts it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,130 @@
+"""Detection CPU time of two checkouts, prompt by prompt in turn, for before/after figures on a noisy machine.
+
+    python bench/detection_ab.py --before PATH [--after PATH] [--prompts 100] [--rounds 3] [--json]
+
+Two worker processes, one per checkout (`--after` defaults to this one), each build their detector as
+bench/detection_speed.py does (cache off) and wait. The parent then gives every prompt to one and then the other
+(ABBA order: the second goes first on the next prompt), so both see the same machine at nearly the same moment:
+on a shared machine whose speed drifts by tens of percent between runs, the paired ratio stays put. Per kind of
+prompt (English, German, English with the language given) it prints each side's CPU p50 (the analysing thread's
+`thread_time`) and the median of the per-prompt ratios after / before. Prompts are those of
+bench/detection_speed.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+import detection_speed  # noqa: E402
+
+# Runs in each worker: builds that checkout's detector, then analyses prompt `i` of a kind per input line; its answers
+# start with "@" (log lines may come on stdout too).
+WORKER = """
+import json, sys, time
+tree, prompts_file = sys.argv[1], sys.argv[2]
+sys.path[:0] = [tree, tree + "/bench"]
+import detection_speed
+detector, _ = detection_speed.build(cache_size=0)
+prompts = json.load(open(prompts_file, encoding="utf-8"))
+print("@ready", flush=True)
+for line in sys.stdin:
+    kind, i = line.split()
+    text, language = prompts[kind][int(i)], {"en_forced": "en"}.get(kind)
+    c0 = time.thread_time()
+    detector.analyze(text, language)
+    print("@", (time.thread_time() - c0) * 1000, flush=True)
+"""
+KINDS = ("en", "de", "en_forced")
+
+
+class Side:
+    def __init__(self, tree: Path, prompts_file: str) -> None:
+        self.tree = tree
+        self.proc = subprocess.Popen([sys.executable, "-c", WORKER, str(tree), prompts_file], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     env={**os.environ, "PYTHONPATH": str(tree)})
+        self.ask("ready")
+
+    def ask(self, expect: str | None = None, line: str | None = None) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        if line is not None:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        while True:
+            out = self.proc.stdout.readline()
+            if not out:
+                raise RuntimeError(f"the worker for {self.tree} stopped")
+            if out.startswith("@"):
+                break
+        answer = out[1:].strip()
+        if expect is not None and answer != expect:
+            raise RuntimeError(f"the worker for {self.tree} answered {answer!r}")
+        return answer
+
+    def time(self, kind: str, i: int) -> float:
+        return float(self.ask(line=f"{kind} {i}"))
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--before", type=Path, required=True, help="the other checkout (e.g. a worktree of main)")
+    ap.add_argument("--after", type=Path, default=REPO)
+    ap.add_argument("--prompts", type=int, default=100)
+    ap.add_argument("--rounds", type=int, default=3, help="passes over the prompts")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    eval_dir = detection_speed.EVAL
+    prompts = {"en": detection_speed.prompts_from(eval_dir / "presidio_synth_v2" / "dev.jsonl", args.prompts),
+               "de": detection_speed.prompts_from(eval_dir / "germeval2014" / "dev.jsonl", args.prompts)}
+    prompts["en_forced"] = prompts["en"]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as f:
+        json.dump(prompts, f)
+        f.flush()
+        before, after = Side(args.before.resolve(), f.name), Side(args.after.resolve(), f.name)
+        try:
+            for side in (before, after):  # warm-up: each kind once
+                for kind in KINDS:
+                    side.time(kind, 0)
+            times: dict[str, dict[str, list[float]]] = {k: {"before": [], "after": []} for k in KINDS}
+            turn = 0
+            for _ in range(args.rounds):
+                for kind in KINDS:
+                    for i in range(args.prompts):
+                        order = ((before, "before"), (after, "after"))
+                        for side, name in order if turn % 2 == 0 else order[::-1]:
+                            times[kind][name].append(side.time(kind, i))
+                        turn += 1
+        finally:
+            before.close()
+            after.close()
+    report = {}
+    for kind, t in times.items():
+        ratios = [a / b for a, b in zip(t["after"], t["before"], strict=True) if b > 0]
+        report[kind] = {"before_p50_ms": round(statistics.median(t["before"]), 2),
+                        "after_p50_ms": round(statistics.median(t["after"]), 2),
+                        "median_ratio": round(statistics.median(ratios), 3), "n": len(ratios)}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"before {args.before}, after {args.after}: {args.prompts} prompts x {args.rounds} rounds, in turn")
+    for kind, r in report.items():
+        print(f"{kind:<10} CPU p50 before {r['before_p50_ms']:7.2f} ms  after {r['after_p50_ms']:7.2f} ms  "
+              f"median after/before {r['median_ratio']:.3f} (n={r['n']})")
+
+
+if __name__ == "__main__":
+    main()
