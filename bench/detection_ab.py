@@ -49,9 +49,9 @@ KINDS = ("en", "de", "en_forced")
 class Side:
     def __init__(self, tree: Path, prompts_file: str) -> None:
         self.tree = tree
+        # stderr passes through, so a worker that fails to start says why.
         self.proc = subprocess.Popen([sys.executable, "-c", WORKER, str(tree), prompts_file], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                     env={**os.environ, "PYTHONPATH": str(tree)})
+                                     stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(tree)})
         self.ask("ready")
 
     def ask(self, expect: str | None = None, line: str | None = None) -> str:
