@@ -1,0 +1,132 @@
+"""`GreedyNer` sets the entities that spaCy's own NER sets, with both shipped models, one doc at a time and in
+batches, on texts full of names, places, dates and amounts, with line breaks and sentence starts."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pytest
+import spacy
+from faker import Faker
+from spacy.tokens import Doc
+
+from proxy.detection.analyzer.greedy_ner import GreedyNer
+from proxy.detection.analyzer.nlp import UNUSED_PIPES, load_pipeline, shift_entity_starts, use_numpy_blas
+from proxy.detection.text_analyzer import PACKAGED_GERMAN_MODEL
+from proxy.settings import Settings
+
+MODELS = {"en": ("en_US", "en_GB"), "de": ("de_DE", "de_AT", "de_CH")}
+
+
+def texts(locales: tuple[str, ...], count: int) -> list[str]:
+    """Letters, notes and records of up to ~1.5 KB: people, companies, towns, dates, amounts, line breaks, blank
+    lines and runs of spaces (whitespace tokens), a name as the last word."""
+    r = random.Random(23)
+    out = ["", " ", "\n\n", "Anna", "Dear Mr. Smith,", "Berlin, 3. März 2024 – Herr Dr. Klaus-Peter Müller"]
+    for locale in locales:
+        fake = Faker(locale)
+        fake.seed_instance(7)
+        for _ in range(count):
+            parts = [f"{fake.name()} ({fake.company()}) wrote from {fake.city()} on {fake.date()}.",
+                     fake.sentence(nb_words=12), f"Betrag: {r.randint(10, 99_999)},{r.randint(0, 99):02d} EUR",
+                     f"{fake.street_address()}\n{fake.postcode()} {fake.city()}", fake.paragraph(nb_sentences=4),
+                     f"[{r.randint(8, 18)}:{r.randint(10, 59)}] {fake.first_name()}: {fake.sentence()}",
+                     f"{fake.last_name()};{fake.first_name()};{fake.city()};{fake.job()}", "  \t ",
+                     f"Regards,\n\n{fake.name()}\n{fake.company()}"]
+            r.shuffle(parts)
+            out.append((" " if r.random() < 0.5 else "\n").join(parts[: r.randint(2, len(parts))]))
+            if r.random() < 0.2:
+                out[-1] += " " + fake.name()
+    return out
+
+
+def entities(doc: Doc) -> list[tuple[int, int, str, int]]:
+    return [(t.i, t.i + 1, t.ent_type_, t.ent_iob) for t in doc]
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def pipeline(request: pytest.FixtureRequest) -> tuple[str, spacy.language.Language]:
+    model = Settings().spacy_model if request.param == "en" else str(PACKAGED_GERMAN_MODEL)
+    nlp = load_pipeline(model, exclude=list(UNUSED_PIPES))
+    use_numpy_blas(nlp)
+    assert nlp.pipe_names == ["ner"]
+    return request.param, nlp
+
+
+def check(nlp: spacy.language.Language, corpus: list[str], prepare: Callable[[Doc], None] = lambda doc: None) -> int:
+    ner, greedy = nlp.get_pipe("ner"), GreedyNer(nlp.get_pipe("ner"))
+    found = 0
+    batch = []
+    for text in corpus:
+        theirs, ours = nlp.make_doc(text), nlp.make_doc(text)
+        prepare(theirs)
+        prepare(ours)
+        ner(theirs)
+        greedy(ours)
+        assert entities(ours) == entities(theirs), text
+        found += len(theirs.ents)
+        batch.append((text, theirs))
+    docs = [nlp.make_doc(text) for text, _ in batch]
+    for doc in docs:
+        prepare(doc)
+    for start in range(0, len(docs), 16):
+        greedy.set_entities(docs[start:start + 16])
+    for doc, (text, theirs) in zip(docs, batch, strict=True):
+        assert entities(doc) == entities(theirs), text
+    return found
+
+
+def test_same_entities_as_spacy_one_by_one_and_in_batches(pipeline: tuple[str, spacy.language.Language]) -> None:
+    language, nlp = pipeline
+    corpus = texts(MODELS[language], 40)
+    found = check(nlp, corpus)
+    assert found > 4 * len(corpus)  # the texts do hold entities of many kinds
+
+
+def test_sentence_starts_and_preset_entities_follow_spacy(pipeline: tuple[str, spacy.language.Language]) -> None:
+    """A token that starts a sentence cannot continue an entity (B and I need a next token that does not), and a doc
+    whose entities are already set is spaCy's to finish."""
+    language, nlp = pipeline
+    corpus = texts(MODELS[language], 10)
+
+    def sentence_starts(doc: Doc) -> None:
+        for token in doc[1:]:
+            if token.i % 3 == 0 or token.is_title:
+                token.is_sent_start = True
+
+    assert check(nlp, corpus, sentence_starts) > len(corpus)
+
+    def preset(doc: Doc) -> None:
+        if len(doc) > 4:
+            doc.set_ents([doc.char_span(doc[2].idx, doc[2].idx + len(doc[2]), label=nlp.get_pipe("ner").labels[0])])
+
+    check(nlp, corpus, preset)
+
+
+@pytest.mark.parametrize("delta", [20.0, 4.0, -3.0])
+def test_a_shifted_person_threshold_gives_what_spacy_gives(delta: float) -> None:
+    """With the model pushed to start persons everywhere (or hardly anywhere), the rules on which tokens may start,
+    continue or end an entity decide most moves: whitespace tokens, a text's last token, sentence starts."""
+    for language, locales in MODELS.items():
+        nlp = load_pipeline(Settings().spacy_model if language == "en" else str(PACKAGED_GERMAN_MODEL),
+                            exclude=list(UNUSED_PIPES))
+        use_numpy_blas(nlp)
+        shift_entity_starts(nlp, "PERSON" if language == "en" else "PER", delta)
+        corpus = texts(locales, 6)
+        assert check(nlp, corpus) > 0
+        assert check(nlp, corpus, middle_sentence_start) > 0
+
+
+def middle_sentence_start(doc: Doc) -> None:
+    if len(doc) > 3:
+        doc[len(doc) // 2].is_sent_start = True
+
+
+def test_other_transition_systems_are_refused() -> None:
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("parser")
+    parser.add_label("nsubj")
+    nlp.initialize()
+    with pytest.raises(ValueError, match="BILUO"):
+        GreedyNer(parser)  # type: ignore[arg-type]
