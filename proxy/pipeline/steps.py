@@ -39,7 +39,7 @@ from proxy.response.anthropic_restore import restore_events, restore_message, ta
 from proxy.response.restore import restore_response
 from proxy.response.sse import restore_stream
 from proxy.routing.anthropic_features import extra_headers, speaks_anthropic, without_anthropic_features
-from proxy.routing.anthropic_native import passed_headers
+from proxy.routing.anthropic_native import check_passed_headers, passed_headers
 from proxy.routing.catalogue import Target
 from proxy.routing.upstream import TargetDown
 
@@ -57,6 +57,7 @@ async def identify(ctx: RequestContext, svc: Services) -> None:
 
 
 async def parse(ctx: RequestContext, svc: Services) -> None:
+    check_passed_headers(ctx.headers)
     try:
         body = orjson.loads(ctx.raw_body)
     except orjson.JSONDecodeError:

@@ -9,7 +9,8 @@ not passed on (they may quote the prompt); failures map to the same errors as li
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -25,6 +26,20 @@ DEFAULT_BASE = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
 # Headers of the caller's that travel on: the API version it speaks and the beta features it asked for.
 PASSED_HEADERS = ("anthropic-version", "anthropic-beta")
+
+
+# What those headers hold: a version date, or beta names, comma-separated (a repeated header is joined with ", ").
+_PASSED_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?: *, *[A-Za-z0-9][A-Za-z0-9._-]*)*")
+
+
+def check_passed_headers(caller_headers: Mapping[str, str]) -> None:
+    """Refuse (400) a request whose PASSED_HEADERS hold anything but names: such a value would go on to the target
+    as it came (an HTTP client refuses a header that is not ASCII: that was a 500). The value is not echoed."""
+    for name in PASSED_HEADERS:
+        value = caller_headers.get(name, "").strip(" \t")
+        if value and not _PASSED_VALUE.fullmatch(value):
+            raise BadRequest(f"Invalid request: the {name} header must be names (letters, digits, '.', '_', '-'), "
+                             "comma-separated.", param=name, code="invalid_header")
 
 
 def passed_headers(caller_headers: dict[str, str]) -> dict[str, str]:

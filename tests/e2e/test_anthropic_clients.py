@@ -123,3 +123,30 @@ def test_anthropic_features_are_dropped_and_named_for_other_targets(proxy: Proxy
     assert "user" not in received["body"] and "alice" not in json.dumps(received)  # govproxy never sends `user`
     assert "anthropic-beta" not in received["headers"]
     assert "thinking" not in received["body"] and "cache_control" not in str(received["body"])
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/v1/messages", {"model": "claude-external", "max_tokens": 5, "messages": [{"role": "user", "content": "Hi"}]}),
+    ("/v1/chat/completions", {"model": "claude-external", "messages": [{"role": "user", "content": "Hi"}]}),
+])
+@pytest.mark.parametrize("name,value", [("anthropic-beta", "caf\xe9-2025".encode("latin-1")),
+                                        ("anthropic-version", b"2023-06-01; rm -rf"),
+                                        ("anthropic-beta", b"a,,b")])
+def test_a_beta_or_version_header_that_is_not_names_is_refused_not_forwarded(
+        proxy: Proxy, upstreams: Upstreams, path: str, body: dict[str, object], name: str, value: bytes) -> None:
+    """These headers go on to Anthropic targets as they came: a value that is not a list of names is a 400 (it was
+    a 500: the HTTP client refused the non-ASCII one), the value is not echoed, nothing is sent, and it is
+    audited."""
+    r = httpx.post(proxy.url + path, timeout=30, json=body,
+                   headers=[("x-api-key", proxy.key), ("authorization", f"Bearer {proxy.key}"), (name, value)])
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    message = error["message"]
+    assert name in message and value.decode("latin-1") not in message and "rm -rf" not in r.text
+    assert error["type"] == "invalid_request_error"
+    assert upstreams.external.recorder.all() == []
+    auditor = {"authorization": f"Bearer {proxy.auditor_key}"}
+    record = httpx.get(proxy.url + f"/admin/audit/{r.headers['x-request-id']}", headers=auditor, timeout=30).json()
+    assert record["request_id"] == r.headers["x-request-id"] and record["targets"] == []
+    assert record["outcome"]["outcome"] == "bad_request" and record["outcome"]["error_status"] == 400
+    assert value.decode("latin-1") not in json.dumps(record)
