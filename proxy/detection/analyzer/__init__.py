@@ -1,5 +1,5 @@
 """The only package that imports Presidio: builds one AnalyzerEngine and runs it over already-folded text (its lean
-analysis loop and context enhancer are in engine.py, its spaCy engine in nlp.py).
+analysis loop and context enhancer are in engine.py, its spaCy engine in nlp.py, the NER's moves in greedy_ner.py).
 
 Everything Presidio-shaped stays here. In: a text and a language. Out: our own `Finding`s (offsets into the text
 given, `field` 0). Our recognizers arrive as `RecognizerSpec` data and are adapted to Presidio here.
