@@ -72,8 +72,8 @@ class LeanSpacyEngine(SpacyNlpEngine):
 
     def prefetch(self, texts: Mapping[str, Sequence[str]]) -> None:
         """Read these texts (per language) now, in batches: spaCy's tok2vec and NER cost about 0.7x per 1 KB text in
-        batches of 8 to 16 than one by one (measured with spaCy's own NER loop). `process_text` then takes each doc from here; `forget`
-        drops what was not taken."""
+        batches of 8 to 16 than one by one (measured with spaCy's own NER loop). `process_text` then takes each doc
+        from here; `forget` drops what was not taken."""
         for language, batch in texts.items():
             safe = list(dict.fromkeys(tokenizer_safe(t) for t in batch))
             if len(safe) < 2 or language not in self._ner_models:
