@@ -18,6 +18,7 @@ from proxy.detection.resolve import (
     resolve_overlaps,
     review_model_names,
     streets_named_after_people,
+    whole_word_occurrences,
 )
 
 
@@ -149,6 +150,26 @@ def test_propagate_person_mentions() -> None:
     out = resolve_overlaps(propagate_names([f(12, 27, "PERSON", 0.85)], text))
     assert [(text[x.start:x.end], x.recognizer) for x in out] == [("Joakim Westgård", "r"),
                                                                    ("Westgård", "NamePropagation")]
+
+
+def test_whole_word_occurrences_are_what_the_alternation_finds() -> None:
+    # The search that replaced a regex compiled per text: the same spans as that regex on texts built to stress it
+    # (names that prefix one another, hyphens and apostrophes either side, letters with diacritics, digits and
+    # underscores as word characters, a name at the very start and end, overlapping candidates).
+    import random
+
+    rng = random.Random(20261207)
+    names = ["Ann", "Anna", "Anna Lee", "Lee", "Lee-Ann", "Müller", "Müller-Lüdenscheidt", "O'Neil", "Øst", "Żak",
+             "Ann Anna"]
+    glue = [" ", "-", "_", "'", "’", ".", ", ", "\n", "1", "é", "x", "  ", "(", ")", "—", "\u0301"]
+    for _ in range(3000):
+        parts = [rng.choice(names + glue) for _ in range(rng.randint(1, 12))]
+        text = "".join(parts)
+        words = rng.sample(names, rng.randint(1, 5))
+        alternatives = "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
+        expected = [m.span() for m in regex.finditer(rf"(?<![\w-])(?:{alternatives})(?![\w-])", text)]
+        assert whole_word_occurrences(text, words) == expected, (text, words)
+    assert whole_word_occurrences("Anna Lee met Lee-Ann and Lee.", ["Lee", "Anna Lee", "Anna"]) == [(0, 8), (25, 28)]
 
 
 def _review(text: str, value: str, kind: str = "LOCATION", rec: str = "SpacyRecognizer") -> str:
