@@ -48,7 +48,7 @@ from proxy.detection.ner_text import (  # noqa: F401 (the NER's text helpers liv
     tokenizer_safe,
     windows,
 )
-from proxy.detection.recognizers.base import Check, RecognizerSpec
+from proxy.detection.recognizers.base import Check, RecognizerSpec, TermFinder
 
 # Presidio's conf/default.yaml `ner_model_configuration`, copied so nothing depends on its package data; without it
 # spaCy's ORG/MONEY/CARDINAL labels flood out.
@@ -112,6 +112,9 @@ class _SpecRecognizer(PatternRecognizer):
         self._spec = spec
         # Per Presidio pattern (ours, then the deny list's if any): the spec's keyword pre-filter, if it has one.
         self._prefilters = [p.may_match if p.keywords else None for p in spec.patterns]
+        # Per pattern: a TermFinder for term lists (case-sensitive ones), which finds what their regex finds.
+        self._term_finders = [TermFinder(p, spec.flags) if p.terms and spec.case_sensitive else None
+                              for p in spec.patterns]
 
     def validate_result(self, pattern_text: str) -> bool | None:
         # Presidio: True -> score 1.0, False -> dropped, None -> pattern score. A confirmed score below 1.0 is
@@ -136,12 +139,15 @@ class _SpecRecognizer(PatternRecognizer):
                 folded = text.casefold() if folded is None else folded
                 if not prefilter(folded):
                     continue
-            if not pattern.compiled_regex or pattern.compiled_with_flags != flags:
+            finder = self._term_finders[i] if i < len(self._term_finders) and flags == self.global_regex_flags \
+                else None
+            if finder is None and (not pattern.compiled_regex or pattern.compiled_with_flags != flags):
                 pattern.compiled_with_flags = flags
                 pattern.compiled_regex = regex.compile(pattern.regex, flags=flags)
             try:
-                for match in pattern.compiled_regex.finditer(text, timeout=REGEX_TIMEOUT_SECONDS):
-                    start, end = match.span()
+                spans = finder.spans(text) if finder is not None else (
+                    m.span() for m in pattern.compiled_regex.finditer(text, timeout=REGEX_TIMEOUT_SECONDS))
+                for start, end in spans:
                     if start == end:
                         continue
                     verdict = self.validate_result(text[start:end])

@@ -7,15 +7,15 @@ tested and reviewed as plain data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import regex
 
 from proxy.detection.checks import Check, char_classes, shannon_entropy
 
-__all__ = ["Check", "PatternSpec", "RecognizerSpec", "SpanMatch", "char_classes", "shannon_entropy",
-           "strip_separators"]
+__all__ = ["Check", "PatternSpec", "RecognizerSpec", "SpanMatch", "TermFinder", "char_classes", "shannon_entropy",
+           "strip_separators", "terms_pattern"]
 
 
 Validator = Callable[[str], Check]
@@ -36,10 +36,74 @@ class PatternSpec:
     regex: str
     score: float
     keywords: tuple[str, ...] = ()
+    # Set by `terms_pattern`: the regex is these literal terms between `before` and `after`, found by a TermFinder.
+    terms: tuple[str, ...] = ()
+    before: str = ""
+    after: str = ""
 
     def may_match(self, folded_text: str) -> bool:
         """False when `folded_text` (the text, `str.casefold`ed) holds none of the keywords."""
         return not self.keywords or any(k.casefold() in folded_text for k in self.keywords)
+
+
+def terms_pattern(name: str, terms: Iterable[str], score: float, *, before: str, after: str) -> PatternSpec:
+    """A pattern that is a list of literal terms (towns, names) as whole words: `before` is zero-width conditions on
+    what precedes a term (lookbehinds, the first of which must rule out a word character: `(?<![\\w`...), `after` one
+    on what follows it (a lookahead). Its regex is `before(?:longest|...|shortest)after`; the engine finds the same
+    matches with a `TermFinder` (a regex run tries every one of hundreds of alternatives at every position of a
+    text: 0.3-0.5 ms per 1 KB for each such list). Case-sensitive recognizers only."""
+    if not before.startswith(r"(?<![\w"):
+        raise ValueError(f"pattern {name}: `before` must start by ruling out a word character before a term")
+    ordered = sorted(dict.fromkeys(terms), key=len, reverse=True)
+    alternatives = "|".join(regex.escape(t) for t in ordered)
+    return PatternSpec(name, f"{before}(?:{alternatives}){after}", score, terms=tuple(ordered), before=before,
+                       after=after)
+
+
+class TermFinder:
+    """What the regex of a `terms_pattern` finds, case-sensitively, without trying every term at every position.
+
+    The first condition of `before` rules out a word character before a term, and every term starts with one, so a
+    match starts where a run of word characters starts, and that run is the term's own first run (a term's first run
+    is followed by a non-word character or by nothing). So only the terms whose first run is the text's run there are
+    tried, longest first, as the alternation would try them; `before` and `after` are checked as the regex checks
+    them (zero-width, on the whole text); the search goes on after a match, as `finditer` does.
+    """
+
+    _RUN = regex.compile(r"(?<!\w)\w+")
+
+    def __init__(self, spec: PatternSpec, flags: int = 0) -> None:
+        if not spec.terms:
+            raise ValueError(f"pattern {spec.name} is no terms pattern")
+        if flags & regex.IGNORECASE:
+            raise ValueError(f"pattern {spec.name}: a TermFinder compares terms case-sensitively")
+        self._before = regex.compile(spec.before, flags) if spec.before else None
+        self._after = regex.compile(spec.after, flags) if spec.after else None
+        by_run: dict[str, list[str]] = {}
+        for term in spec.terms:  # longest first already (terms_pattern)
+            run = regex.match(r"\w+", term)
+            if run is None:
+                raise ValueError(f"pattern {spec.name}: term {term!r} does not start with a word character")
+            by_run.setdefault(run.group(), []).append(term)
+        self._by_run = {run: tuple(ts) for run, ts in by_run.items()}
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        end = 0
+        for run in self._RUN.finditer(text):
+            start = run.start()
+            if start < end:
+                continue
+            candidates = self._by_run.get(run.group())
+            if candidates is None or (self._before is not None and not self._before.match(text, start)):
+                continue
+            for term in candidates:
+                stop = start + len(term)
+                if text.startswith(term, start) and (self._after is None or self._after.match(text, stop)):
+                    found.append((start, stop))
+                    end = stop
+                    break
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +147,16 @@ class RecognizerSpec:
         for p in self.patterns:
             if not p.may_match(folded):
                 continue
-            for m in regex.finditer(p.regex, text, self.flags):
-                if m.end() == m.start():
+            spans = (TermFinder(p, self.flags).spans(text) if p.terms and self.case_sensitive
+                     else [m.span() for m in regex.finditer(p.regex, text, self.flags)])
+            for start, end in spans:
+                if end == start:
                     continue
-                verdict = self.validate(m.group()) if self.validate else Check.UNKNOWN
+                verdict = self.validate(text[start:end]) if self.validate else Check.UNKNOWN
                 if verdict is Check.REJECTED:
                     continue
                 score = self.confirmed_score if verdict is Check.CONFIRMED else p.score
-                found.append(SpanMatch(m.start(), m.end(), score, p.name))
+                found.append(SpanMatch(start, end, score, p.name))
         if self.deny_list:
             terms = "|".join(regex.escape(t) for t in self.deny_list)
             for m in regex.finditer(rf"(?:^|(?<=\W))(?:{terms})(?:(?=\W)|$)", text, self.flags):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import regex
 
-from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec, SpanMatch
+from proxy.detection.recognizers.base import RecognizerSpec, SpanMatch, terms_pattern
 from proxy.detection.recognizers.name_lists import (
     GERMAN_WORDS,
     PLACE_NAMES,
@@ -192,14 +192,10 @@ GERMAN_SPEC = RecognizerSpec(name="FirstNameRecognizer", entity_type="PERSON", f
                              languages=("de",))
 
 
-def _alternation(names: tuple[str, ...]) -> str:
-    return "|".join(regex.escape(n) for n in sorted(names, key=len, reverse=True))
-
-
 LOWERCASE_SPEC = RecognizerSpec(
     name="FirstNameLowercaseRecognizer",
     entity_type="PERSON",
-    patterns=(PatternSpec("first name lower-case", rf"(?<![\w@.-])(?:{_alternation(_LOWER_OK)})(?![\w@-])", 0.45),),
+    patterns=(terms_pattern("first name lower-case", _LOWER_OK, 0.45, before=r"(?<![\w@.-])", after=r"(?![\w@-])"),),
     languages=("en",),
     case_sensitive=True,
 )

@@ -13,12 +13,11 @@ from __future__ import annotations
 import faker.providers.address.de_AT
 import faker.providers.address.de_CH
 import faker.providers.address.de_DE
-import regex
 from spacy.lang.de.stop_words import STOP_WORDS as DE_STOP_WORDS
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 
 from proxy.detection.recognizers import name_lists
-from proxy.detection.recognizers.base import PatternSpec, RecognizerSpec
+from proxy.detection.recognizers.base import RecognizerSpec, terms_pattern
 
 COUNTRIES_EN = (*"""
 Afghanistan Albania Algeria Andorra Angola Argentina Armenia Australia Austria Azerbaijan Bahamas Bahrain
@@ -88,16 +87,15 @@ _INSTITUTIONS = (r"(?:Land|Amts|Oberlandes|Verwaltungs|Oberverwaltungs|Sozial|La
                  r"|Bayern|Land|Landes|Länder|Freistaat|Freistaats|Freistaates|Stadt|Hansestadt|Bundesrepublik|Republik")
 
 
-def _pattern() -> str:
-    alternatives = "|".join(regex.escape(t) for t in sorted(_terms(), key=len, reverse=True))
-    return rf"(?<![\w-])(?<!\b(?:{_INSTITUTIONS})[ ]+(?:\w+[ ]+)?)(?:{alternatives})(?![\w-])"
+# Not right after a court, a university, a club or a state word ("Landgericht Berlin", "FC Bayern München").
+_BEFORE_PLACE = rf"(?<![\w-])(?<!\b(?:{_INSTITUTIONS})[ ]+(?:\w+[ ]+)?)"
 
 
 SPEC = RecognizerSpec(
     name="PlaceNameRecognizer",
     entity_type="LOCATION",
     # Below spaCy's 0.85, so where the model saw a longer place ("Frankfurt Airport") its span wins.
-    patterns=(PatternSpec("place name", _pattern(), 0.6),),
+    patterns=(terms_pattern("place name", _terms(), 0.6, before=_BEFORE_PLACE, after=r"(?![\w-])"),),
     case_sensitive=True,
 )
 
@@ -107,7 +105,7 @@ def _german_towns() -> tuple[str, ...]:
     towns = {t for p in (faker.providers.address.de_DE.Provider, faker.providers.address.de_AT.Provider,
                          faker.providers.address.de_CH.Provider)
              for field in ("cities", "states") for t in vars(p).get(field, ())}
-    return tuple(sorted(towns - set(_terms()) - _AMBIGUOUS_TOWNS, key=len, reverse=True))
+    return tuple(sorted(sorted(towns - set(_terms()) - _AMBIGUOUS_TOWNS), key=len, reverse=True))
 
 
 # Towns that are also German words or family names ("Aue" is a meadow, "Waren" goods, "Zug" a train).
@@ -117,8 +115,7 @@ Muri Norden Perg Regen Risch Roth Rust Sitten Trieben Wald Waren Wil Zug""".spli
 GERMAN_SPEC = RecognizerSpec(
     name="GermanTownRecognizer",
     entity_type="LOCATION",
-    patterns=(PatternSpec("german town", rf"(?<![\w-])(?<!\b(?:{_INSTITUTIONS})[ ]+(?:\w+[ ]+)?)"
-                                         rf"(?:{'|'.join(regex.escape(t) for t in _german_towns())})(?![\w-])", 0.6),),
+    patterns=(terms_pattern("german town", _german_towns(), 0.6, before=_BEFORE_PLACE, after=r"(?![\w-])"),),
     languages=("de",),
     case_sensitive=True,
 )
