@@ -118,6 +118,20 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
+def main_thread_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes' main threads (a govproxy worker's event loop runs there; the
+    detector, the audit store's connection and litellm's executor run in threads of their own)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def memory_mib(pids: list[int]) -> dict[int, dict[str, float]]:
     """RSS, PSS and USS (private pages) in MiB per process, from /proc/PID/smaps_rollup. RSS counts pages shared
     between processes (the models a pre-fork parent shares with its workers) in each of them; PSS splits them

@@ -46,6 +46,7 @@ from bench.common import (
     fake_upstream,
     gc_pauses,
     govproxy,
+    main_thread_cpu_seconds,
     memory_mib,
     pct,
     process_tree,
@@ -97,6 +98,9 @@ class Figures:
     conc: list[float]
     cpu_ms: float  # CPU time of the serving processes per request (concurrent phase); nan when unknown
     full_gcs: int | None = None
+    # One client: CPU time per request of the serving processes, and of their main threads (the event loops)
+    seq_cpu_ms: float = float("nan")
+    seq_loop_ms: float = float("nan")
 
 
 async def one(client: httpx.AsyncClient, t: Target) -> float:
@@ -148,19 +152,27 @@ async def concurrent(t: Target, n: int, conc: int) -> tuple[float, list[float], 
 
 
 async def measure(t: Target, args: argparse.Namespace, gc_url: str | None = None) -> Figures:
+    pids = list(t.pids)
+    cpu0, loop0 = cpu_seconds(pids), main_thread_cpu_seconds(pids)
     seq = await sequential(t, args.requests)
+    n_seq = args.requests + 10  # with the warm-up
+    seq_cpu = (cpu_seconds(pids) - cpu0) * 1000 / n_seq if pids else float("nan")
+    seq_loop = (main_thread_cpu_seconds(pids) - loop0) * 1000 / n_seq if pids else float("nan")
     before = gc_pauses(gc_url)[0] if gc_url else 0
     rps, lat, cpu = await concurrent(t, args.requests, args.concurrency)
     full = gc_pauses(gc_url)[0] - before if gc_url else None
     cpu_ms = cpu * 1000 / args.requests if t.pids else float("nan")
-    return Figures(seq, rps, lat, cpu_ms, full)
+    return Figures(seq, rps, lat, cpu_ms, full, seq_cpu, seq_loop)
 
 
 def row(name: str, f: Figures, direct: Figures) -> str:
     gcs = "" if f.full_gcs is None else f"  full GCs {f.full_gcs}"
+    one_client = "" if f.seq_cpu_ms != f.seq_cpu_ms else (  # nan: not measured
+        f" | one client: CPU {f.seq_cpu_ms:5.1f} ms/req, event loops {f.seq_loop_ms:5.1f}")
     return (f"{name:<26} added p50 {pct(f.seq, 50) - pct(direct.seq, 50):6.2f} ms  "
             f"p99 {pct(f.seq, 99) - pct(direct.seq, 99):6.2f} ms | {f.rps:6.1f} req/s at 32: "
-            f"p50 {pct(f.conc, 50):7.1f} ms p99 {pct(f.conc, 99):7.1f} ms | CPU {f.cpu_ms:5.1f} ms/req{gcs}")
+            f"p50 {pct(f.conc, 50):7.1f} ms p99 {pct(f.conc, 99):7.1f} ms | CPU {f.cpu_ms:5.1f} ms/req{gcs}"
+            f"{one_client}")
 
 
 @contextmanager
