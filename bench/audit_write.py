@@ -1,7 +1,7 @@
 """What the audit log costs: sustained records per second, and the latency the audit writes add to a request.
 
     python -m bench.audit_write [--records 3000] [--concurrency 64] [--requests 300] [--upstream-ms 5]
-                                [--databases sqlite,postgres]
+                                [--databases sqlite,postgres] [--processes 2] [--govproxy-tree PATH]
 
 For each database (a temporary SQLite file; a fresh PostgreSQL database on 127.0.0.1:5432, dropped after):
 - throughput: `--concurrency` tasks write `--records` complete records as the proxy does (record_decision, then
@@ -9,6 +9,10 @@ For each database (a temporary SQLite file; a fresh PostgreSQL database on 127.0
 - latency: a simulated request (decision write, `--upstream-ms` of upstream wait, outcome write) at 1 and 32
   concurrent clients, against the same request with no audit, in the same run (rounds alternate). Prints p50/p99
   for both, what the audit adds, and the ratio.
+- processes (`--processes N`, N > 1): N processes (as N workers would) each write `--requests` records one after
+  the other into the same database, all starting at once; prints each one's p50/p90/p99/max of the decision write
+  (what a request waits for before it is forwarded): how fairly appenders take turns at the chain's lock.
+  `--govproxy-tree PATH` runs those writers with the govproxy code of another checkout, for before/after figures.
 The writer is the proxy's own (proxy.audit.store.AuditWriter), with the proxy's durability settings (SQLite:
 WAL, synchronous=FULL; PostgreSQL: synchronous_commit on).
 """
@@ -17,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench.common import pct  # also puts the repo on sys.path
+from bench.common import REPO, pct  # also puts the repo on sys.path
 from proxy.audit.store import AuditWriter
 from proxy.detection.findings import Finding
 from proxy.migrate import upgrade
@@ -110,6 +116,49 @@ async def run_db(name: str, url: str, args: argparse.Namespace) -> None:
         _print_latency(name, clients, await latency(url, args.requests, clients, args.upstream_ms))
 
 
+# One contending writer process: `python -c WRITER URL N START_AT TREE`; prints its decision-write latencies.
+WRITER = """
+import asyncio, sys, time
+url, n, start_at, tree = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+sys.path.insert(0, tree)
+from proxy.audit.store import AuditWriter
+from proxy.settings import Settings
+from tests.audit_db import make_ctx
+
+async def main():
+    w = await AuditWriter.open(Settings(database_url=url))
+    await w.record_decision(make_ctx())  # connected and warm before the start
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    lat = []
+    for _ in range(n):
+        ctx = make_ctx()
+        t0 = time.perf_counter()
+        await w.record_decision(ctx)
+        lat.append((time.perf_counter() - t0) * 1000)
+        await w.record_outcome(ctx)
+    await w.close()
+    print(" ".join(f"{x:.3f}" for x in lat))
+
+asyncio.run(main())
+"""
+
+
+def contending(url: str, processes: int, requests: int, tree: Path) -> list[list[float]]:
+    start_at = time.time() + 5.0  # after every interpreter has imported and connected
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, url, str(requests), str(start_at), str(tree)],
+                              stdout=subprocess.PIPE, text=True, cwd=str(tree)) for _ in range(processes)]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    if any(p.returncode for p in procs):
+        raise RuntimeError("a contending writer failed")
+    return [[float(x) for x in out.split()] for out in outs]
+
+
+def _print_contending(name: str, latencies: list[list[float]]) -> None:
+    for i, lat in enumerate(latencies):
+        print(f"  {name:<9} process {i + 1}/{len(latencies)}: decision write p50 {pct(lat, 50):6.2f} ms  "
+              f"p90 {pct(lat, 90):6.2f} ms  p99 {pct(lat, 99):7.2f} ms  max {max(lat):7.2f} ms")
+
+
 def with_database(name: str, fn: Callable[[str], Awaitable[None]]) -> None:
     if name == "sqlite":
         with tempfile.TemporaryDirectory(prefix="govproxy-bench-audit-") as tmp:
@@ -132,11 +181,22 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=300, help="per client count, for the latency rounds")
     ap.add_argument("--upstream-ms", type=float, default=5.0)
     ap.add_argument("--databases", default="sqlite,postgres")
+    ap.add_argument("--processes", type=int, default=1, help="> 1: also that many contending writer processes")
+    ap.add_argument("--govproxy-tree", type=Path, default=REPO, help="the checkout the contending writers run")
     args = ap.parse_args()
     print(f"audit write benchmark (records={args.records}, concurrency={args.concurrency}, "
           f"requests={args.requests}, upstream={args.upstream_ms} ms)")
     for name in args.databases.split(","):
         with_database(name, lambda url, n=name: run_db(n, url, args))
+        if args.processes > 1:
+            with_database(name, lambda url, n=name: _contend(n, url, args))
+
+
+async def _contend(name: str, url: str, args: argparse.Namespace) -> None:
+    tree = args.govproxy_tree.resolve()
+    latencies = await asyncio.to_thread(contending, url, args.processes, args.requests, tree)
+    print(f"  {name:<9} {args.processes} processes writing at once ({tree}):")
+    _print_contending(name, latencies)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from proxy.audit.append import audit_engine
+from proxy.audit.append import append_lock_path, append_transaction, audit_engine
 from proxy.audit.query import AuditFilter, get_record, search
 from proxy.audit.store import AuditWriter
 from proxy.audit.verify import verify
 from proxy.detection.findings import Finding
 from proxy.errors import AuditUnavailable
+from proxy.migrate import upgrade
 from proxy.policy.decision import Action
 from proxy.request.context import Outcome
 from proxy.settings import Settings
@@ -189,6 +190,58 @@ def test_two_processes_appending_at_once_keep_the_chain_valid(audit_url: str) ->
     users = [u for (u,) in execute(audit_url, "SELECT \"user\" FROM audit_records ORDER BY seq")]
     switches = sum(1 for x, y in itertools.pairwise(users) if x != y)
     assert switches >= 4, users
+
+
+def test_sqlite_appenders_queue_on_a_file_lock_and_a_cancelled_waiter_leaves_it_free(tmp_path: Path) -> None:
+    """Appenders to one SQLite file queue on `<database>.append-lock` (the kernel wakes the next one when it is
+    released, where SQLite's busy handler sleeps up to 100 ms between tries); a waiter that gives up (its timeout)
+    must not keep the lock once its waiting thread gets it."""
+    url = f"sqlite:///{tmp_path}/audit.db"
+    upgrade(url)
+
+    async def go():  # type: ignore[no-untyped-def]
+        first, second = audit_engine(url), audit_engine(url)
+        async with first.connect() as conn:
+            assert append_lock_path(conn) == f"{tmp_path}/audit.db.append-lock"
+        async with append_transaction(first):
+            lock = tmp_path / "audit.db.append-lock"
+            mode = lock.stat().st_mode & 0o777
+            # Another appender waits for the lock (not inside SQLite), so it gives up on its own timeout ...
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.3), append_transaction(second):
+                    pass
+            # ... and one that waits longer gets in once the first commits.
+            waiter = asyncio.create_task(_append_once_when_free(second))
+            await asyncio.sleep(0.3)
+            still_waiting = not waiter.done()
+        entered = await asyncio.wait_for(waiter, 10)
+        # The cancelled waiter's thread got the lock after the first released it, and let it go again.
+        async with asyncio.timeout(10), append_transaction(first):
+            pass
+        await first.dispose()
+        await second.dispose()
+        return mode, still_waiting, entered
+
+    mode, still_waiting, entered = run(go())
+    assert mode == 0o600 and still_waiting and entered
+
+
+async def _append_once_when_free(engine) -> bool:  # type: ignore[no-untyped-def]
+    async with append_transaction(engine):
+        return True
+
+
+def test_only_sqlite_files_get_an_append_lock(tmp_path: Path) -> None:
+    async def path_for(url: str) -> str | None:
+        engine = audit_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return append_lock_path(conn)
+        finally:
+            await engine.dispose()
+
+    assert run(path_for("sqlite:///:memory:")) is None
+    assert run(path_for(f"sqlite:///{tmp_path}/a.db")) == f"{tmp_path}/a.db.append-lock"
 
 
 @pytest.mark.parametrize("down_url", ["postgresql://postgres@127.0.0.1:1/nothing",
