@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -107,28 +107,24 @@ def process_tree(pid: int) -> list[int]:
 
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of these processes so far (processes that ended are left out)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
-    return total / tick
+    return _stat_cpu_seconds(f"/proc/{pid}/stat" for pid in pids)
 
 
 def main_thread_cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of these processes' main threads (a govproxy worker's event loop runs there; the
     detector, the audit store's connection and litellm's executor run in threads of their own)."""
+    return _stat_cpu_seconds(f"/proc/{pid}/task/{pid}/stat" for pid in pids)
+
+
+def _stat_cpu_seconds(stat_files: Iterable[str]) -> float:
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
-    for pid in pids:
+    for stat in stat_files:
         try:
-            fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
     return total / tick
 
 
