@@ -13,6 +13,7 @@ import regex
 from proxy.detection import url_review
 from proxy.detection.findings import Finding
 from proxy.detection.recognizers import name_lists, places, zip_code
+from proxy.detection.recognizers.base import whole_word_occurrences
 
 # Entity types that name people, places and groups: a span of theirs without a single letter is noise
 # (spaCy tags "09/27" as PERSON and digit groups as places).
@@ -310,32 +311,6 @@ def propagate_names(findings: list[Finding], text: str) -> list[Finding]:
         src = sources[text[start:end]]
         added.append(Finding(src.field, start, end, "PERSON", min(src.score, 0.75), "NamePropagation", src.language))
     return findings + added
-
-
-_WORD_OR_HYPHEN = regex.compile(r"[\w-]")
-
-
-def whole_word_occurrences(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
-    r"""Where `words` occur in `text` with no word character or hyphen either side, left to right, the longest word
-    where several start at one place, none overlapping: what `(?<![\w-])(?:longest|...|shortest)(?![\w-])` finds,
-    without compiling that alternation anew for every text (the `regex` module's compiler is Python: ~1 ms a text).
-    """
-    found = []
-    size = len(text)
-    for word in words:
-        i = text.find(word)
-        while i >= 0:
-            j = i + len(word)
-            if ((i == 0 or not _WORD_OR_HYPHEN.match(text, i - 1))
-                    and (j == size or not _WORD_OR_HYPHEN.match(text, j))):
-                found.append((i, j))
-            i = text.find(word, i + 1)
-    found.sort(key=lambda span: (span[0], -span[1]))
-    spans: list[tuple[int, int]] = []
-    for start, end in found:
-        if not spans or start >= spans[-1][1]:
-            spans.append((start, end))
-    return spans
 
 
 def _merge_same_type(findings: list[Finding]) -> list[Finding]:

@@ -8,6 +8,7 @@ import pytest
 import regex
 
 from proxy.detection.findings import Finding
+from proxy.detection.recognizers.base import whole_word_occurrences
 from proxy.detection.resolve import (
     allow_list_regions,
     drop_allowed,
@@ -18,7 +19,6 @@ from proxy.detection.resolve import (
     resolve_overlaps,
     review_model_names,
     streets_named_after_people,
-    whole_word_occurrences,
 )
 
 
