@@ -40,6 +40,32 @@ def test_chat_stream_with_usage(proxy: Proxy) -> None:
     assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 18
 
 
+def test_stream_chunks_arrive_as_the_upstream_sent_them_without_nulls(proxy: Proxy) -> None:
+    """Each streamed chunk is the upstream's JSON (its own fields too) with the model alias put back and every null
+    left out, at any depth: the wire the SDKs parsed before chunks were no longer rebuilt as SDK models."""
+    body = {"model": "onprem-chat", "stream": True, "messages": [{"role": "user", "content": "wire check"}]}
+    with httpx.stream("POST", proxy.v1 + "/chat/completions", json=body, timeout=30,
+                      headers={"authorization": f"Bearer {proxy.key}"}) as r:
+        assert r.status_code == 200
+        lines = [line for line in r.iter_lines() if line.startswith("data: ")]
+    assert lines[-1] == "data: [DONE]"
+    chunks = [json.loads(line[len("data: "):]) for line in lines[:-1]]
+
+    def nulls(value: object) -> int:
+        if isinstance(value, dict):
+            return sum((v is None) + nulls(v) for v in value.values())
+        if isinstance(value, list):
+            return sum((v is None) + nulls(v) for v in value)
+        return 0
+
+    assert len(chunks) > 3 and all(nulls(c) == 0 for c in chunks)
+    assert all(c["model"] == "onprem-chat" and c["system_fingerprint"] == "fp_fake" for c in chunks)
+    assert all(c["provider_note"] == {"region": "loopback"} for c in chunks)
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert "finish_reason" not in chunks[1]["choices"][0] and chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == "echo: wire check"
+
+
 def test_chat_stream_without_usage_hides_usage_chunk(proxy: Proxy) -> None:
     chunks = list(client(proxy).chat.completions.create(
         model="onprem-chat", messages=[{"role": "user", "content": "no usage"}], stream=True))

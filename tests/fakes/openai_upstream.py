@@ -133,9 +133,13 @@ def openai_routes(state: FakeState) -> list[BaseRoute]:
 
         async def events() -> AsyncIterator[bytes]:
             def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+                # As OpenAI and vLLM send them: nulls for what a chunk does not carry, a fingerprint, and a field
+                # of the provider's own (`provider_note`, with a null inside) that no SDK type declares.
                 data = {"id": cid, "object": "chat.completion.chunk", "created": created,
-                        "model": body.get("model"),
-                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                        "model": body.get("model"), "system_fingerprint": "fp_fake", "service_tier": None,
+                        "provider_note": {"region": "loopback", "shard": None},
+                        "choices": [{"index": 0, "delta": {**delta, "refusal": None}, "logprobs": None,
+                                     "finish_reason": finish}]}
                 return b"data: " + json.dumps(data).encode() + b"\n\n"
 
             yield chunk({"role": "assistant", "content": ""})
