@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,8 @@ class Figures:
     # One client: CPU time per request of the serving processes, and of their main threads (the event loops)
     seq_cpu_ms: float = float("nan")
     seq_loop_ms: float = float("nan")
+    # At 32 clients: CPU time per request of this bench's client and the fake upstream (they share the cores)
+    rest_cpu_ms: float = float("nan")
 
 
 async def one(client: httpx.AsyncClient, t: Target) -> float:
@@ -133,8 +136,9 @@ async def sequential(t: Target, n: int) -> list[float]:
         return [await one(client, t) for _ in range(n)]
 
 
-async def concurrent(t: Target, n: int, conc: int) -> tuple[float, list[float], float]:
-    """(requests per second, latencies, CPU seconds the target's processes spent) at `conc` clients."""
+async def concurrent(t: Target, n: int, conc: int) -> tuple[float, list[float], float, float]:
+    """(requests per second, latencies, CPU seconds the target's processes spent, CPU seconds the rest spent: this
+    bench's client and the fake upstream, which share the machine's cores with the target) at `conc` clients."""
     limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         await asyncio.gather(*[one(client, t) for _ in range(conc)])  # open the connections, warm up
@@ -146,11 +150,12 @@ async def concurrent(t: Target, n: int, conc: int) -> tuple[float, list[float], 
                 queue.pop()
                 lat.append(await one(client, t))
 
-        cpu0 = cpu_seconds(list(t.pids))
+        rest = [pid for pid in process_tree(os.getpid()) if pid not in t.pids]
+        cpu0, rest0 = cpu_seconds(list(t.pids)), cpu_seconds(rest)
         t0 = time.perf_counter()
         await asyncio.gather(*[worker() for _ in range(conc)])
         elapsed = time.perf_counter() - t0
-        return n / elapsed, lat, cpu_seconds(list(t.pids)) - cpu0
+        return n / elapsed, lat, cpu_seconds(list(t.pids)) - cpu0, cpu_seconds(rest) - rest0
 
 
 async def measure(t: Target, args: argparse.Namespace, gc_url: str | None = None) -> Figures:
@@ -161,10 +166,10 @@ async def measure(t: Target, args: argparse.Namespace, gc_url: str | None = None
     seq_cpu = (cpu_seconds(pids) - cpu0) * 1000 / n_seq if pids else float("nan")
     seq_loop = (main_thread_cpu_seconds(pids) - loop0) * 1000 / n_seq if pids else float("nan")
     before = gc_pauses(gc_url)[0] if gc_url else 0
-    rps, lat, cpu = await concurrent(t, args.requests, args.concurrency)
+    rps, lat, cpu, rest = await concurrent(t, args.requests, args.concurrency)
     full = gc_pauses(gc_url)[0] - before if gc_url else None
     cpu_ms = cpu * 1000 / args.requests if t.pids else float("nan")
-    return Figures(seq, rps, lat, cpu_ms, full, seq_cpu, seq_loop)
+    return Figures(seq, rps, lat, cpu_ms, full, seq_cpu, seq_loop, rest * 1000 / args.requests)
 
 
 def row(name: str, f: Figures, direct: Figures) -> str:
@@ -341,7 +346,13 @@ async def run(args: argparse.Namespace) -> None:
         for mode in args.modes:
             a, b = results.get(f"govproxy {lo}w {mode}"), results.get(f"govproxy {hi}w {mode}")
             if a and b:
-                print(f"scaling {mode:<6} {lo}w -> {hi}w : {b.rps / a.rps:.2f}x req/s at {args.concurrency} clients")
+                # With every core busy, throughput is at most cores / (CPU per request of govproxy + of the client
+                # and the fake): the ceiling this machine puts on the ratio, whatever govproxy does.
+                cores = os.cpu_count() or 1
+                ceiling = min(hi, cores) * 1000 / (b.cpu_ms + b.rest_cpu_ms) / a.rps
+                print(f"scaling {mode:<6} {lo}w -> {hi}w : {b.rps / a.rps:.2f}x req/s at {args.concurrency} clients "
+                      f"(client and fake upstream {b.rest_cpu_ms:.1f} ms CPU per request beside govproxy's "
+                      f"{b.cpu_ms:.1f}: on {cores} cores at most {ceiling:.2f}x here)")
 
 
 def main() -> None:
