@@ -166,6 +166,9 @@ async def authorize(request: Request, headers: Mapping[str, str], route: str, *,
         await audit_access(request, route, caller=caller, detail={"result": "forbidden"}, error=exc)
         raise exc
     await limit_rate(request, route, caller)
+    # This process's audit writer may hold the outcomes of requests answered a moment ago (store.py lets them
+    # wait ~20 ms to share a transaction): commit them before the caller reads.
+    await services.audit.flush()
     return caller
 
 

@@ -2,7 +2,8 @@
 
 Requests hand their rows to a queue and await their own future; one writer task takes everything pending, appends
 it to the chain in one transaction (one lock, one fsync) and resolves the futures. Under load, batches grow by
-themselves; with one request in flight the batch is that request (no timer, so no added wait).
+themselves; with one request in flight the batch is that request (no timer on a decision, so no added wait). An
+outcome alone waits up to `outcome_linger_s` (20 ms) for the next decision to share its transaction.
 
 `record_decision` is awaited before anything is forwarded and fails closed (AuditUnavailable -> 503) unless
 `audit_fail_open` is set. `record_outcome` completes the record (or writes the whole record for requests that
@@ -47,6 +48,8 @@ def _new_future() -> asyncio.Future[None]:
 @dataclass(slots=True)
 class _Pending:
     entries: Entries
+    # Awaited before a request goes on (a decision, a security event); an outcome is written after the answer.
+    urgent: bool = True
     future: asyncio.Future[None] = field(default_factory=_new_future)
 
 
@@ -55,7 +58,7 @@ class AuditWriter:
 
     def __init__(self, engine: AsyncEngine, *, store_prompts: bool = False, cipher: AuditCipher | None = None,
                  fail_open: bool = False, timeout_s: float = 10.0, max_batch: int = 500,
-                 caller_strings: CallerStrings | None = None) -> None:
+                 caller_strings: CallerStrings | None = None, outcome_linger_s: float = 0.02) -> None:
         self._engine = engine
         # Hashes the strings a caller chose that name nothing the proxy knows (caller_strings.py).
         self.caller_strings = caller_strings or CallerStrings()
@@ -64,6 +67,7 @@ class AuditWriter:
         self._fail_open = fail_open
         self._timeout = timeout_s
         self._max_batch = max_batch
+        self._outcome_linger_s = outcome_linger_s
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         # The writer task's own connection, kept between batches (no pool checkout or pre-ping per batch).
@@ -123,10 +127,13 @@ class AuditWriter:
         try:
             record_id = ctx.audit_id = ctx.audit_id or new_record_id()
             entries: Entries = []
-            if not await self._decided(record_id):
+            decided = await self._decided(record_id)
+            if not decided:
                 entries.append((RECORDS, self._record(ctx, record_id, kind_for(ctx))))
             entries.append((OUTCOMES, seal_outcome(outcome_values(ctx, record_id))))
-            await self._wait(self._submit(entries))
+            # The outcome of a record already in the store may wait to share the next transaction (_run); a whole
+            # record (a request refused before its decision was written) is written at once.
+            await self._wait(self._submit(entries, urgent=not decided))
         except Exception as exc:  # noqa: BLE001 - the audit stage must not fail the response
             self._failed("outcome", exc)
 
@@ -141,6 +148,14 @@ class AuditWriter:
             self._failed("event", exc)
             raise AuditUnavailable("The audit store is unavailable.") from None
         return record_id
+
+    async def flush(self) -> None:
+        """Commit what this process has queued (outcomes waiting for a transaction to share) now: before an
+        auditor's read, so that a request answered a moment ago shows its outcome."""
+        try:
+            await self._wait(self._submit([]))
+        except Exception:  # noqa: BLE001 - the writes that failed are reported by their own waiters; the read goes on
+            pass
 
     async def ping(self) -> bool:
         """True when the audit tables answer (for /readyz)."""
@@ -191,9 +206,9 @@ class AuditWriter:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="audit-writer")
 
-    def _submit(self, entries: Entries) -> asyncio.Future[None]:
+    def _submit(self, entries: Entries, *, urgent: bool = True) -> asyncio.Future[None]:
         self._start()
-        pending = _Pending(entries)
+        pending = _Pending(entries, urgent)
         self._queue.put_nowait(pending)
         return pending.future
 
@@ -210,8 +225,23 @@ class AuditWriter:
                 break
             batch = [first]
             size = len(first.entries)
-            while size < self._max_batch and not self._queue.empty():
-                nxt = self._queue.get_nowait()
+            lingered = False
+            while size < self._max_batch:
+                if self._queue.empty():
+                    # Outcomes alone wait a little (once) for a decision to share their transaction: the next
+                    # request's decision then waits for one commit, not for the last outcome's and its own, and a
+                    # lone client's request costs one transaction instead of two. Nothing awaits an outcome
+                    # before answering; close() ends the wait at once.
+                    if lingered or any(p.urgent for p in batch) or self._outcome_linger_s <= 0:
+                        break
+                    lingered = True
+                    try:
+                        async with asyncio.timeout(self._outcome_linger_s):
+                            nxt = await self._queue.get()
+                    except TimeoutError:
+                        break
+                else:
+                    nxt = self._queue.get_nowait()
                 if nxt is None:
                     stopping = True
                     break
@@ -220,8 +250,10 @@ class AuditWriter:
             await self._commit(batch)
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        entries = [e for p in batch for e in p.entries]
         try:
-            await self._append([e for p in batch for e in p.entries])
+            if entries:  # a flush alone has nothing to write
+                await self._append(entries)
         except Exception as exc:  # noqa: BLE001 - reported through the futures
             if len(batch) > 1 and not isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
                 # A row-level error (one bad row) must not fail its batch-mates: retry them one by one.

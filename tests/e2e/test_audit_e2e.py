@@ -235,3 +235,20 @@ def test_sqlite_audit_store_broken_means_503_and_nothing_forwarded(proxy: Proxy,
             conn.execute("ALTER TABLE audit_chain_hidden RENAME TO audit_chain")
     assert chat(proxy, "works again").status_code == 200
     verify_ok(proxy)
+
+
+def test_an_auditor_reads_the_outcome_of_a_request_answered_a_moment_ago(proxy: Proxy) -> None:
+    """Outcomes may wait ~20 ms to share the next request's transaction; an auditor's read through the admin API
+    commits what is waiting first, so a request just answered (plain or streamed) shows how it ended."""
+    client = openai.OpenAI(base_url=proxy.v1, api_key=proxy.key, max_retries=0)
+    auditor = {"authorization": f"Bearer {proxy.auditor_key}"}
+    plain = client.chat.completions.with_raw_response.create(
+        model="onprem-chat", messages=[{"role": "user", "content": "read me back"}])
+    with client.chat.completions.with_streaming_response.create(
+            model="onprem-chat", stream=True, messages=[{"role": "user", "content": "stream me back"}]) as streamed:
+        assert "".join(streamed.iter_lines())
+    for response in (streamed, plain):  # the last answered first: its outcome is the one still waiting
+        request_id = response.headers["x-request-id"]
+        record = httpx.get(proxy.url + f"/admin/audit/{request_id}", headers=auditor, timeout=30).json()
+        assert record["request_id"] == request_id
+        assert record["outcome"] is not None and record["outcome"]["upstream_status"] == 200

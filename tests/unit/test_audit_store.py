@@ -128,6 +128,54 @@ def test_concurrent_requests_are_group_committed(audit_url: str) -> None:
     assert report.ok and report.entries == 2 * n and report.head_seq == 2 * n
 
 
+def test_an_outcome_waits_to_share_the_next_decisions_transaction(audit_url: str) -> None:
+    """One client's requests in a row: request 1's outcome (written after its answer) waits briefly and commits with
+    request 2's decision, so that decision waits for one commit instead of two, and each request costs one
+    transaction. An outcome with nothing to share waits at most the linger; `flush` commits it at once, and so does
+    `close` however long the linger."""
+
+    async def go():  # type: ignore[no-untyped-def]
+        w = await _writer(audit_url)
+        first, second, third = make_ctx(), make_ctx(), make_ctx()
+        await w.record_decision(first)
+        before = w.batches
+        outcome = asyncio.create_task(w.record_outcome(first))
+        await asyncio.sleep(0.002)  # the answer went out; the client's next request arrives
+        await w.record_decision(second)
+        await outcome
+        shared = w.batches - before
+        t0 = time.perf_counter()
+        await w.record_outcome(second)  # nothing comes to share it: written after the linger
+        lone_s = time.perf_counter() - t0
+        await w.record_decision(third)
+        pending = asyncio.create_task(w.record_outcome(third))
+        await asyncio.sleep(0)
+        await w.flush()
+        flushed = await get_record(w.engine, third.audit_id or "")
+        await pending
+        await w.close()
+        slow = AuditWriter(audit_engine(audit_url), outcome_linger_s=30.0)
+        fourth = make_ctx()
+        await slow.record_decision(fourth)
+        left = asyncio.create_task(slow.record_outcome(fourth))
+        await asyncio.sleep(0.05)
+        t0 = time.perf_counter()
+        await slow.close()
+        close_s = time.perf_counter() - t0
+        await left
+        closed = await get_record(w.engine, fourth.audit_id or "")
+        report = await verify(w.engine)
+        await w.engine.dispose()
+        return shared, lone_s, flushed, closed, close_s, report, w.failures + slow.failures
+
+    shared, lone_s, flushed, closed, close_s, report, failures = run(go())
+    assert shared == 1  # request 1's outcome and request 2's decision: one transaction
+    assert 0.015 < lone_s < 5  # the 20 ms linger, then its own commit
+    assert flushed is not None and flushed.outcome is not None
+    assert closed is not None and closed.outcome is not None and close_s < 5  # not the 30 s linger
+    assert failures == 0 and report.ok and (report.records, report.outcomes) == (4, 4)
+
+
 def test_two_writers_with_separate_engines_share_one_chain(audit_url: str) -> None:
     async def go():  # type: ignore[no-untyped-def]
         a, b = await _writer(audit_url), await _writer(audit_url)
