@@ -11,7 +11,8 @@ inserts them and moves the head, then commits. The lock is
   with the file lock). The kernel wakes the next waiter when the lock is released. The file lock only orders our
   own appenders; the chain's correctness still rests on SQLite's write lock.
 So the chain is one total order whatever number of writers; group commit (store.py) keeps the lock cost per batch,
-not per request.
+not per request. The audit writer's appends on a SQLite file run the same statements (`append_statements`) under
+the same locks in one call on a thread of their own (sqlite_append.py); everything else appends through here.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Executable
 
 from proxy.audit.chain import OUTCOMES, RECORDS, link, seal_outcome, seal_record
 from proxy.audit.models import AuditChainHead, AuditOutcomeRow, AuditRecordRow
@@ -84,19 +86,27 @@ async def locked_head(conn: AsyncConnection) -> AsyncIterator[Head]:
     """Begin a transaction on `conn` (an append connection), take the chain lock and read the head. Commits on
     exit, rolls back on error."""
     async with append_file_lock(conn), conn.begin():
-        stmt = select(HEAD_T.c.seq, HEAD_T.c.head_hash).where(HEAD_T.c.id == 1)
-        if conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = (await conn.execute(stmt)).first()
-        if row is None:
-            raise ChainMissing("The audit chain head is missing: run `govproxy db upgrade`.")
-        yield Head(int(row.seq), str(row.head_hash))
+        stmt = HEAD_SELECT.with_for_update() if conn.dialect.name == "postgresql" else HEAD_SELECT
+        yield head_of((await conn.execute(stmt)).first())
+
+
+HEAD_SELECT = select(HEAD_T.c.seq, HEAD_T.c.head_hash).where(HEAD_T.c.id == 1)
+
+
+def head_of(row: Any) -> Head:
+    """The head from the row of HEAD_SELECT (read under the chain lock)."""
+    if row is None:
+        raise ChainMissing("The audit chain head is missing: run `govproxy db upgrade`.")
+    return Head(int(row.seq), str(row.head_hash))
 
 
 def append_lock_path(conn: AsyncConnection) -> str | None:
     """`<database>.append-lock` for a SQLite database file; None for other databases and in-memory SQLite."""
-    url = conn.engine.url
-    if conn.dialect.name != "sqlite" or fcntl is None or not url.database or url.database == ":memory:" \
+    return lock_path_for(conn.engine.url)
+
+
+def lock_path_for(url: URL) -> str | None:
+    if url.get_backend_name() != "sqlite" or fcntl is None or not url.database or url.database == ":memory:" \
             or url.database.startswith("file:"):
         return None
     return url.database + ".append-lock"
@@ -160,6 +170,18 @@ async def append_transaction(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncCo
 
 async def append(conn: AsyncConnection, head: Head, entries: Sequence[tuple[str, dict[str, Any]]]) -> Head:
     """Link sealed entries after `head`, insert them, move the head. Inside append_transaction only."""
+    statements, new_head = append_statements(head, entries)
+    for statement, rows in statements:
+        await conn.execute(statement, rows)
+    return new_head
+
+
+Statements = list[tuple[Executable, list[dict[str, Any]] | None]]
+
+
+def append_statements(head: Head, entries: Sequence[tuple[str, dict[str, Any]]]) -> tuple[Statements, Head]:
+    """What appending `entries` after `head` executes (statement, rows), in order, and the new head: the entries
+    linked into the chain, records first (an outcome in the same batch follows its record), then the head moved."""
     records: list[dict[str, Any]] = []
     outcomes: list[dict[str, Any]] = []
     seq, prev = head.seq, head.hash
@@ -167,14 +189,12 @@ async def append(conn: AsyncConnection, head: Head, entries: Sequence[tuple[str,
         seq += 1
         prev = link(table, values, seq, prev)
         (records if table == RECORDS else outcomes).append(values)
-    # Records first: an outcome in the same batch follows its record.
-    if records:
-        await conn.execute(insert(RECORDS_T), records)
+    statements: Statements = [(insert(RECORDS_T), records)] if records else []
     if outcomes:
-        await conn.execute(insert(OUTCOMES_T), outcomes)
-    await conn.execute(update(HEAD_T).where(HEAD_T.c.id == 1)
-                       .values(seq=seq, head_hash=prev, updated_at=datetime.now(UTC)))
-    return Head(seq, prev)
+        statements.append((insert(OUTCOMES_T), outcomes))
+    statements.append((update(HEAD_T).where(HEAD_T.c.id == 1)
+                       .values(seq=seq, head_hash=prev, updated_at=datetime.now(UTC)), None))
+    return statements, Head(seq, prev)
 
 
 async def append_event(conn: AsyncConnection, head: Head, event: SecurityEvent) -> tuple[str, Head]:
@@ -185,5 +205,6 @@ async def append_event(conn: AsyncConnection, head: Head, event: SecurityEvent) 
     return record_id, head
 
 
-__all__ = ["OUTCOMES", "RECORDS", "ChainMissing", "Head", "append", "append_connection", "append_event",
-           "append_file_lock", "append_lock_path", "append_transaction", "audit_engine", "locked_head"]
+__all__ = ["HEAD_SELECT", "OUTCOMES", "RECORDS", "ChainMissing", "Head", "append", "append_connection",
+           "append_event", "append_file_lock", "append_lock_path", "append_statements", "append_transaction",
+           "audit_engine", "head_of", "lock_path_for", "locked_head"]

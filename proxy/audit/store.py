@@ -29,6 +29,7 @@ from proxy.audit.crypto import AuditCipher
 from proxy.audit.prompts import prompt_values
 from proxy.audit.record import SecurityEvent, event_values, kind_for, new_record_id, outcome_values, record_values
 from proxy.audit.siem import SiemFeed, feed_from
+from proxy.audit.sqlite_append import SqliteAppender
 from proxy.errors import AuditUnavailable
 from proxy.request.context import RequestContext
 from proxy.settings import Settings
@@ -72,6 +73,8 @@ class AuditWriter:
         self._task: asyncio.Task[None] | None = None
         # The writer task's own connection, kept between batches (no pool checkout or pre-ping per batch).
         self._conn: AsyncConnection | None = None
+        # On a SQLite file, appends run whole on a thread of their own instead (sqlite_append.py).
+        self._sqlite = SqliteAppender.for_url(engine.url.render_as_string(hide_password=False))
         # record id -> the future of its decision write, until record_outcome picks it up.
         self._decisions: dict[str, asyncio.Future[None]] = {}
         self.failures = 0          # failed writes (decision, outcome or event): for metrics
@@ -176,6 +179,8 @@ class AuditWriter:
         if self.feed is not None:
             await self.feed.close()
         await self._drop_connection()
+        if self._sqlite is not None:
+            await self._sqlite.close()
         await self._engine.dispose()
 
     # -- internals ----------------------------------------------------------------------------------------------
@@ -285,6 +290,9 @@ class AuditWriter:
     async def _append_once(self, entries: Entries) -> None:
         try:
             async with asyncio.timeout(self._timeout):
+                if self._sqlite is not None:
+                    await self._sqlite.append(entries)
+                    return
                 if self._conn is None:
                     self._conn = await append_connection(self._engine)
                 async with locked_head(self._conn) as head:

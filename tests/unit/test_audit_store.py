@@ -384,3 +384,44 @@ def test_a_dropped_connection_is_replaced_without_failing_a_write(pg_database: s
 
     failures, report = run(go())
     assert failures == 0 and report.ok and report.records == 2
+
+
+def test_a_failed_sqlite_append_rolls_back_whole_and_the_next_one_goes_on(tmp_path: Path) -> None:
+    """On a SQLite file the writer appends in one call on a thread of its own (sqlite_append.py). A transaction that
+    fails there (an insert that conflicts after the head was read; the chain's head row gone) leaves nothing behind
+    and refuses the request (503 for a decision); with the head back, the next one appends on a fresh connection
+    and the chain verifies."""
+    url = f"sqlite:///{tmp_path}/audit.db"
+    upgrade(url)
+    head = execute(url, "SELECT id, seq, head_hash, updated_at FROM audit_chain")
+
+    async def go():  # type: ignore[no-untyped-def]
+        w = await _writer(url)
+        assert w._sqlite is not None  # the one-hop path is the one under test
+        first = make_ctx()
+        await w.record_decision(first)
+        with pytest.raises(AuditUnavailable):  # the same record id again: its insert fails inside the transaction
+            await w.record_decision(first)
+        head_after_conflict = execute(url, "SELECT seq FROM audit_chain")[0][0]
+        execute(url, "DELETE FROM audit_chain")
+        refused = make_ctx()
+        with pytest.raises(AuditUnavailable):
+            await w.record_decision(refused)
+        rows_after_failure = execute(url, "SELECT count(*) FROM audit_records")[0][0]
+        execute(url, "INSERT INTO audit_chain (id, seq, head_hash, updated_at) "
+                     "SELECT 1, max(seq), :hash, :at FROM audit_records", hash=_last_hash(url), at=head[0][3])
+        after = make_ctx()
+        await w.record_decision(after)
+        await w.record_outcome(after)
+        report = await verify(w.engine)
+        await w.close()
+        return head_after_conflict, rows_after_failure, report, w.failures
+
+    head_after_conflict, rows_after_failure, report, failures = run(go())
+    assert head_after_conflict == 1  # the failed transaction moved nothing
+    assert rows_after_failure == 1 and failures == 2
+    assert report.ok and (report.records, report.outcomes) == (2, 1)
+
+
+def _last_hash(url: str) -> str:
+    return str(execute(url, "SELECT entry_hash FROM audit_records ORDER BY seq DESC LIMIT 1")[0][0])
