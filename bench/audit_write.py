@@ -4,11 +4,12 @@
                                 [--databases sqlite,postgres] [--processes 2] [--govproxy-tree PATH]
 
 For each database (a temporary SQLite file; a fresh PostgreSQL database on 127.0.0.1:5432, dropped after):
-- throughput: `--concurrency` tasks write `--records` complete records as the proxy does (record_decision, then
-  record_outcome: two chain entries per record). Prints records/s, transactions and the mean batch size.
-- latency: a simulated request (decision write, `--upstream-ms` of upstream wait, outcome write) at 1 and 32
-  concurrent clients, against the same request with no audit, in the same run (rounds alternate). Prints p50/p99
-  for both, what the audit adds, and the ratio.
+- throughput: `--concurrency` tasks write `--records` complete records as the proxy does (record_decision awaited,
+  then record_outcome in a task of its own, as the pipeline writes it after the answer: two chain entries per
+  record), until every outcome is in. Prints records/s, transactions and the mean batch size.
+- latency: a simulated request (decision write, `--upstream-ms` of upstream wait; the outcome written in a task of
+  its own, as after the answer) at 1 and 32 concurrent clients, against the same request with no audit, in the
+  same run (rounds alternate). Prints p50/p99 for both, what the audit adds, and the ratio.
 - processes (`--processes N`, N > 1): N processes (as N workers would) each write `--requests` records one after
   the other into the same database, all starting at once; prints each one's p50/p90/p99/max of the decision write
   (what a request waits for before it is forwarded): how fairly appenders take turns at the chain's lock.
@@ -50,14 +51,17 @@ async def throughput(url: str, records: int, concurrency: int) -> dict[str, floa
     writer = await AuditWriter.open(Settings(database_url=url))
     counter = iter(range(records))
 
+    outcomes: list[asyncio.Task[None]] = []
+
     async def worker() -> None:
         for i in counter:
             ctx = _ctx(i)
             await writer.record_decision(ctx)
-            await writer.record_outcome(ctx)
+            outcomes.append(asyncio.create_task(writer.record_outcome(ctx)))
 
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*outcomes)
     elapsed = time.perf_counter() - t0
     await writer.close()
     assert writer.failures == 0, "audit writes failed"
@@ -68,6 +72,7 @@ async def throughput(url: str, records: int, concurrency: int) -> dict[str, floa
 async def latency(url: str, requests: int, clients: int, upstream_ms: float) -> dict[str, list[float]]:
     writer = await AuditWriter.open(Settings(database_url=url))
     results: dict[str, list[float]] = {"audit": [], "none": []}
+    outcomes: list[asyncio.Task[None]] = []
 
     async def request(i: int, audited: bool) -> float:
         ctx = _ctx(i)
@@ -75,9 +80,10 @@ async def latency(url: str, requests: int, clients: int, upstream_ms: float) -> 
         if audited:
             await writer.record_decision(ctx)  # before forwarding, as the pipeline does
         await asyncio.sleep(upstream_ms / 1000.0)  # the upstream call
-        if audited:
-            await writer.record_outcome(ctx)  # awaited before the response is returned
-        return (time.perf_counter() - t0) * 1000.0
+        elapsed = (time.perf_counter() - t0) * 1000.0
+        if audited:  # written after the answer, as the pipeline's finish() does
+            outcomes.append(asyncio.create_task(writer.record_outcome(ctx)))
+        return elapsed
 
     async def round_(audited: bool, n: int) -> None:
         queue = iter(range(n))
@@ -94,6 +100,7 @@ async def latency(url: str, requests: int, clients: int, upstream_ms: float) -> 
     for _ in range(5):  # alternate, so drift on a shared machine hits both paths alike
         await round_(False, per_round)
         await round_(True, per_round)
+    await asyncio.gather(*outcomes)
     await writer.close()
     assert writer.failures == 0, "audit writes failed"
     return results
@@ -129,13 +136,14 @@ async def main():
     w = await AuditWriter.open(Settings(database_url=url))
     await w.record_decision(make_ctx())  # connected and warm before the start
     await asyncio.sleep(max(0.0, start_at - time.time()))
-    lat = []
+    lat, outcomes = [], []
     for _ in range(n):
         ctx = make_ctx()
         t0 = time.perf_counter()
         await w.record_decision(ctx)
         lat.append((time.perf_counter() - t0) * 1000)
-        await w.record_outcome(ctx)
+        outcomes.append(asyncio.create_task(w.record_outcome(ctx)))  # after the answer, as the pipeline does
+    await asyncio.gather(*outcomes)
     await w.close()
     print(" ".join(f"{x:.3f}" for x in lat))
 
