@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
@@ -41,6 +41,7 @@ except ImportError:  # not on POSIX: SQLite's busy handler alone orders the appe
     fcntl = None  # type: ignore[assignment]
 
 _APPEND = "govproxy_audit_append"
+APPEND_OPTIONS = {_APPEND: True}  # the execution options of a connection that appends (BEGIN IMMEDIATE on SQLite)
 RECORDS_T = AuditRecordRow.__table__
 OUTCOMES_T = AuditOutcomeRow.__table__
 HEAD_T = AuditChainHead.__table__
@@ -57,9 +58,14 @@ def audit_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("connect_args", {"connect_timeout": 5})
     engine = async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_connect)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        sqlite_append_events(engine.sync_engine)
     return engine
+
+
+def sqlite_append_events(engine: Engine) -> None:
+    """On a SQLite engine: commits fsynced, and transactions of connections with APPEND_OPTIONS begin IMMEDIATE."""
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -154,7 +160,7 @@ def _release_late(fd: int, done: asyncio.Future[None]) -> None:
 async def append_connection(engine: AsyncEngine) -> AsyncConnection:
     """A connection for appends (on SQLite its transactions begin IMMEDIATE). The caller closes it."""
     conn = await engine.connect()
-    return await conn.execution_options(**{_APPEND: True})
+    return await conn.execution_options(**APPEND_OPTIONS)
 
 
 @asynccontextmanager
@@ -205,6 +211,6 @@ async def append_event(conn: AsyncConnection, head: Head, event: SecurityEvent) 
     return record_id, head
 
 
-__all__ = ["HEAD_SELECT", "OUTCOMES", "RECORDS", "ChainMissing", "Head", "append", "append_connection",
-           "append_event", "append_file_lock", "append_lock_path", "append_statements", "append_transaction",
-           "audit_engine", "head_of", "lock_path_for", "locked_head"]
+__all__ = ["APPEND_OPTIONS", "HEAD_SELECT", "OUTCOMES", "RECORDS", "ChainMissing", "Head", "append",
+           "append_connection", "append_event", "append_file_lock", "append_lock_path", "append_statements",
+           "append_transaction", "audit_engine", "head_of", "lock_path_for", "locked_head", "sqlite_append_events"]

@@ -20,18 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 
 from proxy.audit.append import (
-    _APPEND,
+    APPEND_OPTIONS,
     HEAD_SELECT,
-    _sqlite_begin,
-    _sqlite_connect,
     append_statements,
     fcntl,
     head_of,
     lock_path_for,
+    sqlite_append_events,
 )
 from proxy.db import sync_engine, sync_url
 
@@ -42,8 +40,7 @@ class SqliteAppender:
 
     def __init__(self, url: str, lock_path: str) -> None:
         self._engine = sync_engine(url)
-        event.listen(self._engine, "connect", _sqlite_connect)
-        event.listen(self._engine, "begin", _sqlite_begin)
+        sqlite_append_events(self._engine)
         self._lock_path = lock_path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
         self._conn: Connection | None = None  # used on the executor's thread only
@@ -64,7 +61,7 @@ class SqliteAppender:
     def _append(self, entries: Sequence[tuple[str, dict[str, Any]]]) -> None:
         try:
             if self._conn is None:
-                self._conn = self._engine.connect().execution_options(**{_APPEND: True})
+                self._conn = self._engine.connect().execution_options(**APPEND_OPTIONS)
             with _file_lock(self._lock_path), self._conn.begin():
                 statements, _ = append_statements(head_of(self._conn.execute(HEAD_SELECT).first()), entries)
                 for statement, rows in statements:
