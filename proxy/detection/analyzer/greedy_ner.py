@@ -37,6 +37,15 @@ from spacy.tokens import Doc, Span
 _BEGIN, _IN, _LAST, _UNIT, _OUT = "B", "I", "L", "U", "O"
 
 
+def _max_pieces(x: np.ndarray) -> np.ndarray:
+    """The maxout over the last axis (the pieces), as `x.max(axis=-1)` gives it: numpy reduces a short last axis
+    element by element (617 µs for 260 tokens x 64 x 2 pieces here), `np.maximum` of the pieces whole (15 µs)."""
+    out = x[..., 0]
+    for piece in range(1, x.shape[-1]):
+        out = np.maximum(out, x[..., piece])
+    return out
+
+
 @dataclass(frozen=True)
 class _Moves:
     """The transition system's moves as arrays over class indices (the first `n` of the `upper` layer's outputs)."""
@@ -106,7 +115,7 @@ class GreedyNer:
         lower_bias = self._lower.get_param("b")
         # With no entity open a state's features are its token and padding for the other two.
         closed = ((features[1:, 0] + features[0, 1]) + features[0, 2]) + lower_bias
-        closed_scores = self._scores(closed.max(axis=-1), weights, bias)
+        closed_scores = self._scores(_max_pieces(closed), weights, bias)
         offset = 0
         for doc in todo:
             n = len(doc)
@@ -152,7 +161,7 @@ class GreedyNer:
             first = features[offset + t + 1, 1]
             while True:
                 unmaxed = ((features[offset + i + 1, 0] + first) + features[offset + i, 2]) + lower_bias
-                scores = self._scores(unmaxed.max(axis=-1), weights, bias)
+                scores = self._scores(_max_pieces(unmaxed), weights, bias)
                 if in_move is not None and next_ok[i] and (
                         scores[in_move] > scores[last_move]
                         or (scores[in_move] == scores[last_move] and in_move < last_move)):
