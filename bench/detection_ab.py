@@ -6,7 +6,7 @@ Two worker processes, one per checkout (`--after` defaults to this one), each bu
 bench/detection_speed.py does (cache off) and wait. The parent then gives every prompt to one and then the other
 (ABBA order: the second goes first on the next prompt), so both see the same machine at nearly the same moment:
 on a shared machine whose speed drifts by tens of percent between runs, the paired ratio stays put. Per kind of
-prompt (English, German, English with the language given) it prints each side's CPU p50 (the analysing thread's
+prompt (English, German, mixed, English with the language given) it prints each side's CPU p50 (the analysing thread's
 `thread_time`) and the median of the per-prompt ratios after / before. Prompts are those of
 bench/detection_speed.py.
 """
@@ -43,7 +43,7 @@ for line in sys.stdin:
     detector.analyze(text, language)
     print("@", (time.thread_time() - c0) * 1000, flush=True)
 """
-KINDS = ("en", "de", "en_forced")
+KINDS = ("en", "de", "mixed", "en_forced")
 
 
 class Side:
@@ -90,6 +90,8 @@ def main() -> None:
     eval_dir = detection_speed.EVAL
     prompts = {"en": detection_speed.prompts_from(eval_dir / "presidio_synth_v2" / "dev.jsonl", args.prompts),
                "de": detection_speed.prompts_from(eval_dir / "germeval2014" / "dev.jsonl", args.prompts)}
+    prompts["mixed"] = detection_speed.mixed_prompts(eval_dir / "presidio_synth_v2" / "dev.jsonl",
+                                                     eval_dir / "germeval2014" / "dev.jsonl", args.prompts)
     prompts["en_forced"] = prompts["en"]
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as f:
         json.dump(prompts, f)
