@@ -177,7 +177,8 @@ class TextAnalyzer:
             # A language reads from its first region to its last, blank between them (the whole text's language:
             # all of it); the blank margins outside would only cost time.
             first, last = regions[0][0], regions[-1][1]
-            found = self.presidio.analyze(only_regions(text, regions)[first:last], lang, self.config.score_threshold)
+            found = self.presidio.analyze(only_regions(text, regions)[first:last], lang, self.config.score_threshold,
+                                          again=i > 0)
             if first:
                 found = [replace(f, start=f.start + first, end=f.end + first) for f in found]
             # The whole text's language comes first; where another language's finding overlaps one of its

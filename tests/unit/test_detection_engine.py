@@ -150,3 +150,37 @@ def test_invalid_recognizer_file_stops_the_build(tmp_path: Path) -> None:
     (tmp_path / "recognizers.yaml").write_text("apiVersion: govproxy/v1\npatterns: [{name: x}]\n")
     with pytest.raises(RecognizerConfigError, match=r"recognizers\.yaml"):
         Detector.build(spacy_model=MODEL, policies_dir=tmp_path)
+
+
+MIXED_TEXTS = (
+    "Please summarise this e-mail in English:\n\nSehr geehrte Frau Schmiedecke-Hauffer,\nwie besprochen übernimmt "
+    "Hans-Henning von der Groeben ab Montag die Vertretung. Rückfragen gerne an +49 30 1234567 oder "
+    "h.groeben@beispiel.de.\nMit freundlichen Grüßen\nJost zu Dohna\n",
+    "Remind Annika Vogelsang and Bernd Kowalczyk tomorrow. Die Rechnung 2024-117 geht an IBAN DE89 3704 0044 0532 "
+    "0130 00, Kontoinhaber Gustav Müller. Then send the card 4111 1111 1111 1111 receipt to Maria Lopez.",
+    "Translate into German: The meeting with Dr. Sarah Connor is moved to Friday. Her number is (212) 555-0199.\n"
+    "Antwort: Das Treffen mit Frau Dr. Connor wird auf Freitag verschoben. Ihre Nummer ist (212) 555-0199.",
+    "[09:12] Heinz-Josef von der Heide: Kannst du die Liste prüfen?\n[09:13] Emily Clarke: Sure, sending it now.\n"
+    "[09:14] Heinz-Josef von der Heide: Danke! Passwort ist hunter2-Sommer, bitte nicht weitergeben.",
+)
+
+
+def test_a_second_language_pass_finds_what_one_with_every_recognizer_finds(detector: Detector) -> None:
+    """A language that reads only some segments (after the whole text's language read all of it) leaves out the
+    recognizers every language shares: their matches were found by the first pass, over the real text."""
+    analyzer = detector._local
+    assert analyzer is not None
+    engine = analyzer.presidio.engine
+    shared = engine._shared
+    assert shared  # phones, secrets, cards, e-mails ... are shared
+    two_passes = sum(len(analyzer.picker.plan(t)) > 1 for t in MIXED_TEXTS)
+    assert two_passes >= 3  # the texts do take a second pass
+    skipping = [found(detector, t) for t in MIXED_TEXTS]
+    try:
+        engine.share(())
+        every = [found(detector, t) for t in MIXED_TEXTS]
+    finally:
+        engine.share(shared)
+    assert skipping == every
+    assert skipping[0]["h.groeben@beispiel.de"] == "EMAIL_ADDRESS"
+    assert skipping[1]["DE89 3704 0044 0532 0130 00"] in ("IBAN_CODE", "DE_IBAN")

@@ -223,6 +223,9 @@ class PresidioAnalyzer:
         registry = RecognizerRegistry(supported_languages=languages)
         registry.load_predefined_recognizers(languages=languages, nlp_engine=nlp_engine)
         self.bounded: list[str] = []
+        # The recognizers every language runs alike (one spec or search for all): a pass over segments that the
+        # whole text's language has read already need not run them again (`analyze(..., again=True)`).
+        shared: list[str] = []
         if not presidio_defaults_only:
             self.bounded = bound_backtracking(registry.recognizers)
         for lang in languages:
@@ -235,8 +238,9 @@ class PresidioAnalyzer:
             # regions, one search of the text for all of them (phones.py).
             registry.remove_recognizer("PhoneRecognizer")
             for lang in languages:
-                registry.add_recognizer(OnePassPhoneRecognizer(supported_language=lang,
-                                                               supported_regions=PHONE_REGIONS))
+                phones = OnePassPhoneRecognizer(supported_language=lang, supported_regions=PHONE_REGIONS)
+                registry.add_recognizer(phones)
+                shared.append(phones.id)
             if "de" in languages:
                 for cls in _GERMAN_RECOGNIZERS:
                     registry.add_recognizer(cls(supported_language="de"))
@@ -244,7 +248,10 @@ class PresidioAnalyzer:
                 for lang in spec.languages or languages:
                     if lang in languages:
                         cls = _FinderRecognizer if spec.finder else _SpecRecognizer
-                        registry.add_recognizer(cls(spec, lang))
+                        recognizer = cls(spec, lang)
+                        registry.add_recognizer(recognizer)
+                        if spec.languages is None:
+                            shared.append(recognizer.id)
         self.languages = tuple(languages)
         # Presidio's defaults run as they come (the baseline); ours through the lean engine, same results.
         self._lean = not presidio_defaults_only
@@ -253,6 +260,7 @@ class PresidioAnalyzer:
         self.engine = engine_class(registry=registry, nlp_engine=nlp_engine, supported_languages=languages,
                                    context_aware_enhancer=enhancer)
         if isinstance(self.engine, LeanAnalyzerEngine):
+            self.engine.share(shared)
             for lang in languages:
                 self.engine.prepare(lang)
 
@@ -290,12 +298,14 @@ class PresidioAnalyzer:
         if isinstance(engine, LeanSpacyEngine):
             engine.forget()
 
-    def analyze(self, text: str, language: str, score_threshold: float) -> list[Finding]:
-        """Presidio's findings for `text` (overlaps not yet resolved), offsets into `text`."""
+    def analyze(self, text: str, language: str, score_threshold: float, again: bool = False) -> list[Finding]:
+        """Presidio's findings for `text` (overlaps not yet resolved), offsets into `text`. `again`: every character
+        of `text` was read by another language's pass already, so the recognizers all languages share are left out
+        (their matches there were found then)."""
         found: dict[tuple[int, int, str], Finding] = {}
         for start, end in windows(text):
             piece = text[start:end]
-            results = (self.engine.analyze_text(piece, language, score_threshold) if self._lean else
+            results = (self.engine.analyze_text(piece, language, score_threshold, only_own=again) if self._lean else
                        self.engine.analyze(text=piece, language=language, score_threshold=score_threshold))
             for r in results:
                 f = Finding(0, start + r.start, start + r.end, r.entity_type, round(float(r.score), 4),
