@@ -1,6 +1,6 @@
 """Detection CPU time of two checkouts, prompt by prompt in turn, for before/after figures on a noisy machine.
 
-    python bench/detection_ab.py --before PATH [--after PATH] [--prompts 100] [--rounds 3] [--json]
+    python bench/detection_ab.py --before PATH [--after PATH] [--prompts 100] [--rounds 3] [--bytes 1024] [--json]
 
 Two worker processes, one per checkout (`--after` defaults to this one), each build their detector as
 bench/detection_speed.py does (cache off) and wait. The parent then gives every prompt to one and then the other
@@ -85,13 +85,15 @@ def main() -> None:
     ap.add_argument("--after", type=Path, default=REPO)
     ap.add_argument("--prompts", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=3, help="passes over the prompts")
+    ap.add_argument("--bytes", type=int, default=1024, help="prompt size (about; 150 for chat-sized messages)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     eval_dir = detection_speed.EVAL
-    prompts = {"en": detection_speed.prompts_from(eval_dir / "presidio_synth_v2" / "dev.jsonl", args.prompts),
-               "de": detection_speed.prompts_from(eval_dir / "germeval2014" / "dev.jsonl", args.prompts)}
+    size = args.bytes
+    prompts = {"en": detection_speed.prompts_from(eval_dir / "presidio_synth_v2" / "dev.jsonl", args.prompts, size),
+               "de": detection_speed.prompts_from(eval_dir / "germeval2014" / "dev.jsonl", args.prompts, size)}
     prompts["mixed"] = detection_speed.mixed_prompts(eval_dir / "presidio_synth_v2" / "dev.jsonl",
-                                                     eval_dir / "germeval2014" / "dev.jsonl", args.prompts)
+                                                     eval_dir / "germeval2014" / "dev.jsonl", args.prompts, size)
     prompts["en_forced"] = prompts["en"]
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as f:
         json.dump(prompts, f)
@@ -122,7 +124,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"before {args.before}, after {args.after}: {args.prompts} prompts x {args.rounds} rounds, in turn")
+    print(f"before {args.before}, after {args.after}: {args.prompts} prompts of ~{size} B x {args.rounds} rounds, "
+          "in turn")
     for kind, r in report.items():
         print(f"{kind:<10} CPU p50 before {r['before_p50_ms']:7.2f} ms  after {r['after_p50_ms']:7.2f} ms  "
               f"median after/before {r['median_ratio']:.3f} (n={r['n']})")
