@@ -6,13 +6,21 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 import spacy
 from faker import Faker
 from spacy.tokens import Doc
+from thinc.api import NumpyOps
 
 from proxy.detection.analyzer.greedy_ner import GreedyNer
-from proxy.detection.analyzer.nlp import UNUSED_PIPES, load_pipeline, shift_entity_starts, use_numpy_blas
+from proxy.detection.analyzer.nlp import (
+    UNUSED_PIPES,
+    InferenceOps,
+    load_pipeline,
+    shift_entity_starts,
+    use_numpy_blas,
+)
 from proxy.detection.text_analyzer import PACKAGED_GERMAN_MODEL
 from proxy.settings import Settings
 
@@ -130,3 +138,36 @@ def test_other_transition_systems_are_refused() -> None:
     nlp.initialize()
     with pytest.raises(ValueError, match="BILUO"):
         GreedyNer(parser)  # type: ignore[arg-type]
+
+
+def test_weights_transposed_once_give_the_entities_of_plain_numpy_ops(
+        pipeline: tuple[str, spacy.language.Language]) -> None:
+    """`InferenceOps` (each weight's transpose copied once) sets the same entities as thinc's numpy ops with numpy's
+    BLAS, on short and long texts, and multiplies arrays that are not weights as those ops do."""
+    language, nlp = pipeline
+    ner = nlp.get_pipe("ner")
+    ours = ner.model.ops
+    assert isinstance(ours, InferenceOps)
+    plain = NumpyOps(use_blis=False)
+    greedy = GreedyNer(ner)
+    sample = texts(MODELS[language], 12)
+
+    def with_ops(ops: NumpyOps) -> list[list[tuple[int, int, str, int]]]:
+        for node in ner.model.walk():
+            node.ops = ops
+        docs = [nlp.make_doc(t) for t in sample]
+        for doc in docs:
+            greedy(doc)
+        return [entities(doc) for doc in docs]
+
+    try:
+        before, after = with_ops(plain), with_ops(ours)
+    finally:
+        with_ops(ours)
+    assert after == before
+    assert any(any(e[2] for e in doc) for doc in after)  # the texts do hold entities
+    assert ours._transposed  # the weights were multiplied through their copies
+    x, y = np.ones((3, 4), dtype="f"), np.arange(20, dtype="f").reshape(5, 4)
+    assert np.array_equal(ours.gemm(x, y, trans2=True), x @ y.T)
+    y[:] = 1  # not a weight: a buffer whose content changes is read as it is now
+    assert np.array_equal(ours.gemm(x, y, trans2=True), x @ y.T)
