@@ -57,7 +57,7 @@ def short_and_foreign_numbers() -> list[str]:
     heads = ["", "+", "00", "011", "0", "1", "(0)", "+49 ", "+378 ", "+1 268 ", "+261 ", "+672 ", "+54 9 ", "0549 ",
              "+800 ", "+882 ", "49", "44", "33"]
     out = []
-    for _ in range(3000):
+    for _ in range(1500):
         groups = [str(r.randint(0, 10 ** r.randint(1, 5) - 1)).zfill(r.randint(1, 4)) for _ in range(r.randint(1, 4))]
         number = r.choice(heads) + r.choice([" ", "-", ".", "/", ""]).join(groups)
         out.append(r.choice(["Tel. {} bitte.", "Call {} now", "{}", "ref {}, page 3", "(see {})"]).format(number))
