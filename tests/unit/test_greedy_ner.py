@@ -171,3 +171,46 @@ def test_weights_transposed_once_give_the_entities_of_plain_numpy_ops(
     assert np.array_equal(ours.gemm(x, y, trans2=True), x @ y.T)
     y[:] = 1  # not a weight: a buffer whose content changes is read as it is now
     assert np.array_equal(ours.gemm(x, y, trans2=True), x @ y.T)
+
+
+def test_an_ensemble_takes_the_mean_of_its_members_scores() -> None:
+    """Two copies of the German NER, one with its person starts shifted by 2d: every state's mean score is the
+    unshifted network's shifted by d, so the ensemble sets the entities spaCy's own loop sets for the network shifted
+    by d, and not those of either member alone."""
+    def german(delta: float) -> spacy.language.Language:
+        nlp = load_pipeline(str(PACKAGED_GERMAN_MODEL), exclude=list(UNUSED_PIPES))
+        use_numpy_blas(nlp)
+        if delta:
+            shift_entity_starts(nlp, "PER", delta)
+        return nlp
+
+    plain, doubled, reference = german(0.0), german(3.0), german(1.5)
+    ensemble = GreedyNer(plain.get_pipe("ner"), doubled.get_pipe("ner"))
+    alone = GreedyNer(plain.get_pipe("ner"))
+    differ = 0
+    for text in texts(MODELS["de"], 15):
+        ours, theirs, single = plain.make_doc(text), reference.make_doc(text), plain.make_doc(text)
+        ensemble(ours)
+        reference.get_pipe("ner")(theirs)
+        alone(single)
+        assert entities(ours) == entities(theirs), text
+        differ += entities(ours) != entities(single)
+    assert differ > 3
+
+
+def test_an_ensemble_of_a_network_with_itself_is_that_network(pipeline: tuple[str, spacy.language.Language]) -> None:
+    language, nlp = pipeline
+    ner = nlp.get_pipe("ner")
+    single, twice = GreedyNer(ner), GreedyNer(ner, ner)
+    corpus = texts(MODELS[language], 15)
+    docs = [nlp.make_doc(t) for t in corpus]
+    twice.set_entities(docs)
+    assert [entities(d) for d in docs] == [entities(single(nlp.make_doc(t))) for t in corpus]
+    assert sum(len(d.ents) for d in docs) > 2 * len(corpus)
+
+
+def test_ensemble_members_must_have_the_same_moves() -> None:
+    english = load_pipeline(Settings().spacy_model, exclude=list(UNUSED_PIPES)).get_pipe("ner")
+    german = load_pipeline(str(PACKAGED_GERMAN_MODEL), exclude=list(UNUSED_PIPES)).get_pipe("ner")
+    with pytest.raises(ValueError, match="same moves"):
+        GreedyNer(german, english)
