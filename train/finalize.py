@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import eval_split
-import numpy as np
 import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
@@ -39,32 +38,11 @@ SOURCES = [
 DEV_PARTS = {eval_split.ALL: "the dev split", eval_split.TWO_THIRDS: "two thirds of the dev split"}
 
 
-def build(best: Path, members: list[Path], target: Path) -> None:
-    """The pipeline at `best`, with the NER of each of `members` beside it as a disabled component (`ner_2`, ...):
-    govproxy's engine reads them together, an ensemble (proxy/detection/analyzer/greedy_ner.py); spaCy runs `ner`
-    alone. The weights are stored as float16 (half the size; most of it is the hash embedding tables) and widened
-    again when the engine loads the pipeline (`load_pipeline`)."""
-    nlp = spacy.load(best)
-    for number, member in enumerate(members, start=2):
-        nlp.add_pipe("ner", name=f"ner_{number}", source=spacy.load(member))
-        nlp.disable_pipe(f"ner_{number}")
-    for _, component in nlp.components:
-        for node in component.model.walk():
-            for name in node.param_names:
-                if node.has_param(name) and node.get_param(name).dtype == np.float32:
-                    node.set_param(name, node.get_param(name).astype(np.float16))
-    nlp.to_disk(target)
-
-
 def dev_scores(model: Path, corpus: Path) -> dict[str, dict[str, float]]:
-    """Entity P/R/F on the whole dev split and per type, as govproxy's engine reads the pipeline (the ensemble)."""
-    from proxy.detection.analyzer.greedy_ner import GreedyNer
-    from proxy.detection.analyzer.nlp import entity_recognizers, load_pipeline
-
-    nlp = load_pipeline(str(model))
-    greedy = GreedyNer(*entity_recognizers(nlp))
+    """Entity P/R/F on the whole dev split and per type."""
+    nlp = spacy.load(model)
     docs = list(DocBin().from_disk(corpus).get_docs(nlp.vocab))
-    examples = [Example(greedy(nlp.make_doc(d.text)), d) for d in docs]
+    examples = [Example(nlp(d.text), d) for d in docs]
     scores = nlp.get_pipe("ner").scorer(examples)
     return {"all": {k: round(scores[k], 4) for k in ("ents_p", "ents_r", "ents_f")},
             **{label: {k: round(v, 4) for k, v in s.items()} for label, s in scores["ents_per_type"].items()}}
@@ -73,15 +51,13 @@ def dev_scores(model: Path, corpus: Path) -> dict[str, dict[str, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--best", type=Path, required=True)
-    ap.add_argument("--member", type=Path, action="append", default=[],
-                    help="another trained pipeline whose NER joins the ensemble (repeatable)")
     ap.add_argument("--target", type=Path, required=True)
     ap.add_argument("--seconds", type=int, default=0)
     ap.add_argument("--corpus", type=Path, default=Path("train/corpus"))
     args = ap.parse_args()
     if args.target.exists():
         shutil.rmtree(args.target)
-    build(args.best, args.member, args.target)
+    shutil.copytree(args.best, args.target)
     shutil.copy(Path("NOTICE"), args.target / "NOTICE")  # attributions travel with the weights
     meta_path = args.target / "meta.json"
     meta = json.loads(meta_path.read_text())
@@ -98,15 +74,12 @@ def main() -> None:
     size = sum(f.stat().st_size for f in args.target.rglob("*") if f.is_file())
     lookups = spacy.load(args.target).vocab.lookups
     clustered = len(lookups.get_table("lexeme_norm")) if lookups.has_table("lexeme_norm") else 0
-    logs = [Path("train/output.log"), *(Path(f"train/output-{n}.log") for n in range(2, len(args.member) + 2))]
-    curves = [[line for line in log.read_text().splitlines() if line.strip()[:1].isdigit()] if log.exists() else []
-              for log in logs]
-    seeds = [spacy.util.load_config(path / "config.cfg")["system"]["seed"] for path in [args.best, *args.member]]
+    log = Path("train/output.log").read_text() if Path("train/output.log").exists() else ""
+    curve = [line for line in log.splitlines() if line.strip()[:1].isdigit()]
     lines = [
         "# German NER pipeline: training report", "",
         f"Pipeline `{meta['lang']}_{meta['name']}` {meta['version']} (spaCy {meta['spacy_version']}), labels "
-        f"{', '.join(meta['labels']['ner'])}; {size / 1e6:.1f} MB on disk; data seed {stats['seed']}; an ensemble of "
-        f"{len(seeds)} NER networks trained on the same data, training seeds {', '.join(map(str, seeds))}; "
+        f"{', '.join(meta['labels']['ner'])}; {size / 1e6:.1f} MB on disk; seed {stats['seed']}; "
         f"wall time {args.seconds} s on {platform.machine()} ({platform.processor() or 'cpu'}), CPU only.",
         "Rerun: `bash train/run.sh [--hold-out-third] [CORPORA_DIR [EVAL_DIR]]` (prepare -> spacy train -> spacy "
         "evaluate -> this report).",
@@ -130,14 +103,12 @@ def main() -> None:
             e = s["entities"]
             lines.append(f"| {split} | {source} | {s['docs']} | {s['words']} | {e.get('PER', 0)} | {e.get('LOC', 0)} "
                          f"| {e.get('ORG', 0)} | {s['word_share']:.3f} |")
-    lines += ["", "## Dev scores (the ensemble as govproxy reads it, exact span match)", "",
+    lines += ["", "## Dev scores (model-best, exact span match)", "",
               "| type | P | R | F |", "| --- | ---: | ---: | ---: |",
               *[f"| {k} | {v.get('ents_p', v.get('p', 0)):.3f} | {v.get('ents_r', v.get('r', 0)):.3f} "
                 f"| {v.get('ents_f', v.get('f', 0)):.3f} |" for k, v in dev.items()],
-              *[line for number, curve in enumerate(curves, start=1) for line in (
-                  "", f"## Training curve, network {number} of the ensemble, seed {seeds[number - 1]} (every 500 "
-                  "steps: epoch, step, loss, F, P, R, score; spaCy's own scores of that network alone)", "",
-                  "```", *curve, "```")], "",
+              "", "## Training curve (every 500 steps: epoch, step, loss, F, P, R, score)", "",
+              "```", *curve, "```", "",
               "## meta.json", "", "```json", json.dumps(meta, indent=2, ensure_ascii=False), "```", ""]
     Path("train/REPORT.md").write_text("\n".join(lines))
     print(f"{args.target}: {size / 1e6:.1f} MB; dev {dev['all']}")

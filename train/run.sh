@@ -3,9 +3,8 @@
 # first, for the word clusters); one command:
 #     bash train/run.sh [--hold-out-third] [CORPORA_DIR [EVAL_DIR]]   (defaults ../shared/train/de_ner and
 #                                                                     ../shared/eval beside the repository)
-# Steps: corpora + synthetic text -> train/corpus/*.spacy; `spacy train` (train/config.cfg) twice, two seeds;
-# `spacy evaluate` on the dev split; the two best pipelines become one ensemble in proxy/detection/models/de_ner
-# (package data, train/finalize.py) with its meta set;
+# Steps: corpora + synthetic text -> train/corpus/*.spacy; `spacy train` (train/config.cfg); `spacy evaluate` on
+# the dev split; the best pipeline is copied into proxy/detection/models/de_ner (package data) with its meta set;
 # train/REPORT.md records corpus sizes, label mapping, seed, scores and time. Of shared/eval/ it reads two dev
 # splits (train/eval_split.py), never a test split. --hold-out-third leaves a third of them out, for trying a recipe:
 # bench/detection_quality.py --split dev then scores that third.
@@ -21,12 +20,8 @@ $PY -c "import spacy_lookups_data" 2>/dev/null || {
     echo "train/run.sh needs the German word clusters: pip install -e '.[train]' (spacy-lookups-data)" >&2; exit 1; }
 start=$(date +%s)
 $PY train/prepare.py --corpora "$CORPORA" --eval "$EVAL" --out train/corpus "${HOLD[@]}"
-# Two members of one ensemble: the same data and recipe, two training seeds (config.cfg's, then MEMBER_SEED).
-MEMBER_SEED=20261207
 $PY -m spacy train train/config.cfg --code train/tokenizer.py --paths.train train/corpus/train.spacy --paths.dev train/corpus/dev.spacy \
     --output "$OUT" 2>&1 | tee train/output.log
-$PY -m spacy train train/config.cfg --code train/tokenizer.py --paths.train train/corpus/train.spacy --paths.dev train/corpus/dev.spacy \
-    --system.seed "$MEMBER_SEED" --output "$OUT-2" 2>&1 | tee train/output-2.log
 $PY -m spacy evaluate "$OUT/model-best" train/corpus/dev.spacy --output train/dev_scores.json
-$PY train/finalize.py --best "$OUT/model-best" --member "$OUT-2/model-best" --target proxy/detection/models/de_ner \
+$PY train/finalize.py --best "$OUT/model-best" --target proxy/detection/models/de_ner \
     --seconds $(( $(date +%s) - start ))

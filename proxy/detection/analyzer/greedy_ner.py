@@ -33,7 +33,6 @@ import numpy as np
 from spacy.attrs import ENT_IOB, IS_SPACE, SENT_START
 from spacy.pipeline import EntityRecognizer
 from spacy.tokens import Doc, Span
-from thinc.api import Model
 
 _BEGIN, _IN, _LAST, _UNIT, _OUT = "B", "I", "L", "U", "O"
 
@@ -77,83 +76,23 @@ class _Moves:
                             if k == _LAST and lab})
 
 
-def _mean(scores: Sequence[np.ndarray]) -> np.ndarray:
-    if len(scores) == 1:
-        return scores[0]
-    total = scores[0] + scores[1]
-    for more in scores[2:]:
-        total = total + more
-    return total / len(scores)
+class GreedyNer:
+    """Entities for docs, as `ner(doc)` / `ner.pipe(docs)` would set them, without spaCy's per-move C loop."""
 
-
-class _Net:
-    """One NER network: `tok2vec` and `lower` as spaCy runs them, and the `upper` layer scoring the moves."""
-
-    def __init__(self, model: Model, n: int) -> None:
+    def __init__(self, ner: EntityRecognizer) -> None:
+        if ner.cfg.get("beam_width", 1) != 1 or type(ner.moves).__name__ != "BiluoPushDown":
+            raise ValueError("GreedyNer reads greedy BILUO NER only")
+        model = ner.model
+        if not model.attrs.get("has_upper", False) or model.get_ref("lower").get_dim("nF") != 3:
+            raise ValueError("GreedyNer reads NER models with an upper layer and three state features only")
+        self._ner = ner
         self._tok2vec = model.get_ref("tok2vec")
         self._lower = model.get_ref("lower")
         self._upper = model.get_ref("upper")
-        self._n = n
-        self._unseen = np.array(sorted(c for c in model.attrs.get("unseen_classes", ()) if c < n), dtype=np.intp)
-
-    def read(self, docs: Sequence[Doc]) -> _Read:
-        """The docs' state features, and the scores of every token's state with no entity open (its features are
-        the token and padding for the other two)."""
-        features = self._lower.predict(self._tok2vec.predict(docs))  # (tokens + 1, 3, hidden, pieces); row 0: padding
-        # the parameters are read per batch: `shift_entity_starts` sets a new bias
-        weights, bias = self._upper.get_param("W")[: self._n], self._upper.get_param("b")[: self._n]
-        lower_bias = self._lower.get_param("b")
-        closed = ((features[1:, 0] + features[0, 1]) + features[0, 2]) + lower_bias
-        return _Read(self, features, weights, bias, lower_bias, self.scores(_max_pieces(closed), weights, bias))
-
-    def scores(self, hidden: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        scores = hidden @ weights.T + bias
-        if self._unseen.size:  # spaCy gives classes never seen in training the lowest score
-            scores[..., self._unseen] = scores.min(axis=-1, keepdims=True)
-        return scores
-
-
-@dataclass(frozen=True)
-class _Read:
-    """What one network made of one batch of docs."""
-
-    net: _Net
-    features: np.ndarray
-    weights: np.ndarray
-    bias: np.ndarray
-    lower_bias: np.ndarray
-    closed_scores: np.ndarray
-
-    def open_scores(self, first: int, token: int) -> np.ndarray:
-        """The scores of the state at batch token `token` inside an entity that began at batch token `first`: its
-        features are the token, the entity's first token and the token before (row r is token r - 1)."""
-        f = self.features
-        unmaxed = ((f[token + 1, 0] + f[first + 1, 1]) + f[token, 2]) + self.lower_bias
-        return self.net.scores(_max_pieces(unmaxed), self.weights, self.bias)
-
-
-class GreedyNer:
-    """Entities for docs, as `ner(doc)` / `ner.pipe(docs)` would set them, without spaCy's per-move C loop.
-
-    Given `members` too, an ensemble: each network (`ner`'s and every member's) scores every state, and the mean of
-    their scores picks the move, under the same validity rules. The members must have `ner`'s moves in its order.
-    """
-
-    def __init__(self, ner: EntityRecognizer, *members: EntityRecognizer) -> None:
-        nets = (ner, *members)
-        for one in nets:
-            if one.cfg.get("beam_width", 1) != 1 or type(one.moves).__name__ != "BiluoPushDown":
-                raise ValueError("GreedyNer reads greedy BILUO NER only")
-            model = one.model
-            if not model.attrs.get("has_upper", False) or model.get_ref("lower").get_dim("nF") != 3:
-                raise ValueError("GreedyNer reads NER models with an upper layer and three state features only")
         # every class in order (`ner.move_names` leaves out "U-", the move that blocks preset entities)
-        names = [[one.moves.get_class_name(i) for i in range(one.moves.n_moves)] for one in nets]
-        if any(other != names[0] for other in names[1:]):
-            raise ValueError("an ensemble's members must have the same moves in the same order")
-        self._ner = ner
-        self._moves = _Moves.of(names[0])
-        self._nets = tuple(_Net(one.model, self._moves.n) for one in nets)
+        self._moves = _Moves.of([ner.moves.get_class_name(i) for i in range(ner.moves.n_moves)])
+        self._unseen = np.array(sorted(c for c in model.attrs.get("unseen_classes", ()) if c < self._moves.n),
+                                dtype=np.intp)
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_entities([doc])
@@ -164,22 +103,34 @@ class GreedyNer:
         todo = []
         for doc in docs:
             if len(doc) and doc.to_array(ENT_IOB).any():
-                self._ner(doc)  # entities already set: spaCy's own rules for them (the first network's)
+                self._ner(doc)  # entities already set: spaCy's own rules for them
             elif len(doc):
                 todo.append(doc)
             else:
                 doc.set_ents([], default="outside")
         if not todo:
             return
-        reads = [net.read(todo) for net in self._nets]
-        closed_scores = _mean([r.closed_scores for r in reads])
+        features = self._lower.predict(self._tok2vec.predict(todo))  # (tokens + 1, 3, hidden, pieces); row 0: padding
+        weights, bias = self._upper.get_param("W")[: self._moves.n], self._upper.get_param("b")[: self._moves.n]
+        lower_bias = self._lower.get_param("b")
+        # With no entity open a state's features are its token and padding for the other two.
+        closed = ((features[1:, 0] + features[0, 1]) + features[0, 2]) + lower_bias
+        closed_scores = self._scores(_max_pieces(closed), weights, bias)
         offset = 0
         for doc in todo:
             n = len(doc)
-            doc.set_ents(self._decode(doc, reads, offset, closed_scores[offset:offset + n]), default="outside")
+            spans = self._decode(doc, features, offset, closed_scores[offset:offset + n], weights, bias, lower_bias)
+            doc.set_ents(spans, default="outside")
             offset += n
 
-    def _decode(self, doc: Doc, reads: Sequence[_Read], offset: int, closed_scores: np.ndarray) -> list[Span]:
+    def _scores(self, hidden: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        scores = hidden @ weights.T + bias
+        if self._unseen.size:  # spaCy gives classes never seen in training the lowest score
+            scores[..., self._unseen] = scores.min(axis=-1, keepdims=True)
+        return scores
+
+    def _decode(self, doc: Doc, features: np.ndarray, offset: int, closed_scores: np.ndarray, weights: np.ndarray,
+                bias: np.ndarray, lower_bias: np.ndarray) -> list[Span]:
         n = len(doc)
         attrs = doc.to_array([IS_SPACE, SENT_START])
         space = attrs[:, 0].astype(bool)
@@ -203,11 +154,14 @@ class GreedyNer:
                 spans.append(Span(doc, t, t + 1, label=label))
                 i = t + 1
                 continue
-            # B: the entity stays open until an L
+            # B: the entity stays open until an L; each state's features are the token, the entity's first token
+            # and the token before (rows are token + 1; row offset + t is token t - 1)
             i = t + 1
             in_move, last_move = moves.in_of.get(label), moves.last_of[label]
+            first = features[offset + t + 1, 1]
             while True:
-                scores = _mean([r.open_scores(offset + t, offset + i) for r in reads])
+                unmaxed = ((features[offset + i + 1, 0] + first) + features[offset + i, 2]) + lower_bias
+                scores = self._scores(_max_pieces(unmaxed), weights, bias)
                 if in_move is not None and next_ok[i] and (
                         scores[in_move] > scores[last_move]
                         or (scores[in_move] == scores[last_move] and in_move < last_move)):

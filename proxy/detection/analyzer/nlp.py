@@ -13,7 +13,6 @@ import threadpoolctl
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.attrs import NORM
 from spacy.lookups import Table
-from spacy.pipeline import EntityRecognizer
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from srsly.msgpack import Unpacker
@@ -65,7 +64,7 @@ class LeanSpacyEngine(SpacyNlpEngine):
                     use_numpy_blas(self.nlp[lang])
                     warm_vocabulary(self.nlp[lang], WARM_WORDS / f"{lang}.txt")
                     if self.nlp[lang].pipe_names == ["ner"]:
-                        self._greedy[lang] = GreedyNer(*entity_recognizers(self.nlp[lang]))
+                        self._greedy[lang] = GreedyNer(self.nlp[lang].get_pipe("ner"))
             else:
                 self.nlp[lang] = spacy.blank(lang)
 
@@ -144,7 +143,7 @@ def use_numpy_blas(nlp: spacy.language.Language) -> None:
     already share made the NER slower than before (23.3 ms); one thread per process is what a worker wants anyway.
     """
     threadpoolctl.threadpool_limits(limits=1, user_api="blas")
-    models = [m for _, component in nlp.components if (m := getattr(component, "model", None)) is not None]
+    models = [m for _, component in nlp.pipeline if (m := getattr(component, "model", None)) is not None]
     ops = InferenceOps(node.get_param(name) for model in models for node in model.walk()
                        for name in node.param_names if node.has_param(name))
     for model in models:
@@ -217,24 +216,15 @@ def shift_entity_starts(nlp: spacy.language.Language, label: str, delta: float) 
     """Add `delta` to the NER's output bias for the actions that start a `label` entity (`B-` and `U-`): at every
     word the model weighs starting such an entity against its other moves, so below 0 it starts fewer of them (more
     precise, more missed), above 0 more. A decision threshold for a model that gives no scores, in this process's
-    copy of the weights only; in every member of an ensemble (`entity_recognizers`)."""
-    for ner in entity_recognizers(nlp):
-        upper = ner.model.get_ref("upper")
-        bias = upper.get_param("b").copy()
-        starts = [i for i, name in enumerate(ner.move_names) if name in (f"B-{label}", f"U-{label}")]
-        if not starts:
-            raise ValueError(f"the NER of this pipeline has no {label} entities")
-        bias[starts] += delta
-        upper.set_param("b", bias)
-
-
-def entity_recognizers(nlp: spacy.language.Language) -> list[EntityRecognizer]:
-    """The pipeline's `ner`, then the further members of its ensemble: NER components that the pipeline holds but
-    leaves disabled (spaCy's own loop runs `ner` alone; `GreedyNer` reads them all and takes the mean of their
-    scores)."""
-    members = [c for name, c in nlp.components
-               if name != "ner" and name in nlp.disabled and isinstance(c, EntityRecognizer)]
-    return [nlp.get_pipe("ner"), *members]
+    copy of the weights only."""
+    ner = nlp.get_pipe("ner")
+    upper = ner.model.get_ref("upper")
+    bias = upper.get_param("b").copy()
+    starts = [i for i, name in enumerate(ner.move_names) if name in (f"B-{label}", f"U-{label}")]
+    if not starts:
+        raise ValueError(f"the NER of this pipeline has no {label} entities")
+    bias[starts] += delta
+    upper.set_param("b", bias)
 
 
 def warm_vocabulary(nlp: spacy.language.Language, words_file: Path) -> int:
@@ -257,25 +247,13 @@ def warm_vocabulary(nlp: spacy.language.Language, words_file: Path) -> int:
     return len(words)
 
 
-def widen_half_floats(nlp: spacy.language.Language) -> None:
-    """Every float16 parameter of the pipeline's components (enabled or not) as float32."""
-    for _, component in nlp.components:
-        model = getattr(component, "model", None)
-        for node in model.walk() if model is not None else ():
-            for name in node.param_names:
-                if node.has_param(name) and node.get_param(name).dtype == np.float16:
-                    node.set_param(name, node.get_param(name).astype(np.float32))
-
-
 def load_pipeline(model: str, exclude: Sequence[str] = ()) -> spacy.language.Language:
     """`spacy.load`, with the pipeline's `lexeme_norm` lookups table (the German one's word clusters,
     train/tokenizer.py) read straight into a `CompactNorms`: the same norm for every word. Loaded by spaCy, the German
     table of 700,000 words became an OrderedDict of Python objects: the pipeline kept 271 MiB instead of 76 MiB
     (peak 348 MiB instead of 76), and lookups touched those objects, so pages that forked workers share turned
-    private. Parameters stored as float16 (the German pipeline's hash embeddings, `train/finalize.py`) are widened
-    to float32: the products run as before, on the stored values."""
+    private."""
     nlp = spacy.load(model, exclude=[*exclude, "lookups"])
-    widen_half_floats(nlp)
     stored = nlp.path / "vocab" / "lookups.bin" if nlp.path is not None else None
     if stored is None or not stored.exists():
         return nlp
