@@ -171,3 +171,32 @@ def test_weights_transposed_once_give_the_entities_of_plain_numpy_ops(
     assert np.array_equal(ours.gemm(x, y, trans2=True), x @ y.T)
     y[:] = 1  # not a weight: a buffer whose content changes is read as it is now
     assert np.array_equal(ours.gemm(x, y, trans2=True), x @ y.T)
+
+
+def test_layer_norm_for_inference_gives_thinc_values_to_the_bit(pipeline: tuple[str, spacy.language.Language]) -> None:
+    """`use_numpy_blas` puts our layer norm in place of thinc's in every layer; the network's state features for
+    short and long texts, one by one and in a batch, are the same arrays as with thinc's own pass."""
+    from thinc.layers import layernorm as thinc_layernorm
+
+    from proxy.detection.analyzer.nlp import _layernorm_forward
+
+    language, nlp = pipeline
+    model = nlp.get_pipe("ner").model
+    norms = [node for node in model.walk() if node.name == "layernorm"]
+    assert len(norms) >= 5 and all(node._func is _layernorm_forward for node in norms)
+    tok2vec, lower = model.get_ref("tok2vec"), model.get_ref("lower")
+    sample = texts(MODELS[language], 8)
+    batches = [[nlp.make_doc(t)] for t in sample if t.strip()] + [[nlp.make_doc(t) for t in sample]]
+
+    def features(forward: Callable) -> list[np.ndarray]:
+        for node in norms:
+            node._func = forward
+        return [lower.predict(tok2vec.predict(docs)) for docs in batches]
+
+    try:
+        theirs, ours = features(thinc_layernorm.forward), features(_layernorm_forward)
+    finally:
+        features(_layernorm_forward)
+    assert all(np.array_equal(a, b) for a, b in zip(theirs, ours, strict=True))
+    with pytest.raises(NotImplementedError):
+        _layernorm_forward(norms[0], np.ones((2, norms[0].get_dim("nI")), dtype="f"), False)[1](None)
