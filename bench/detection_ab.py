@@ -1,10 +1,14 @@
 """Detection CPU time of two checkouts, prompt by prompt in turn, for before/after figures on a noisy machine.
 
-    python bench/detection_ab.py --before PATH [--after PATH] [--prompts 100] [--rounds 3] [--bytes 1024] [--json]
+    python bench/detection_ab.py --before PATH [--after PATH] [--prompts 100] [--rounds 4] [--bytes 1024] [--json]
 
-Two worker processes, one per checkout (`--after` defaults to this one), each build their detector as
-bench/detection_speed.py does (cache off) and wait. The parent then gives every prompt to one and then the other
-(ABBA order: the second goes first on the next prompt), so both see the same machine at nearly the same moment:
+Four worker processes, two per checkout (`--after` defaults to this one), started in the order before, after, after,
+before, each build their detector as bench/detection_speed.py does (cache off) and wait. In each round the parent
+gives every prompt to one worker of each checkout, one and then the other (which goes first: a seeded coin per
+prompt); rounds alternate between the two pairs. Each worker process runs at a speed of its own within a few
+percent: two worktrees of one commit read 0.948-0.987 "after / before" with one worker each and the order tied to
+the prompt's number (8 figures), 0.966-1.010 this way (8 figures), so run such an A/A pass beside a comparison and
+read differences under about 3 % as unresolved. Both sides see the same machine at nearly the same moment:
 on a shared machine whose speed drifts by tens of percent between runs, the paired ratio stays put. Per kind of
 prompt (English, German, mixed, English with the language given) it prints each side's CPU p50 (the analysing thread's
 `thread_time`) and the median of the per-prompt ratios after / before. Prompts are those of
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -84,7 +89,8 @@ def main() -> None:
     ap.add_argument("--before", type=Path, required=True, help="the other checkout (e.g. a worktree of main)")
     ap.add_argument("--after", type=Path, default=REPO)
     ap.add_argument("--prompts", type=int, default=100)
-    ap.add_argument("--rounds", type=int, default=3, help="passes over the prompts")
+    ap.add_argument("--rounds", type=int, default=4, help="passes over the prompts (even: each pair of workers "
+                    "runs half)")
     ap.add_argument("--bytes", type=int, default=1024, help="prompt size (about; 150 for chat-sized messages)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -98,23 +104,29 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as f:
         json.dump(prompts, f)
         f.flush()
-        before, after = Side(args.before.resolve(), f.name), Side(args.after.resolve(), f.name)
+        # Two workers per checkout, started before, after, after, before: with one each (before started first), two
+        # workers of the same checkout measured 0.95-0.98 "after / before", the one started second the faster. Round
+        # r uses pair r % 2, so each checkout has the first- and the last-started worker for half the rounds.
+        sides: list[Side] = []
         try:
-            for side in (before, after):  # warm-up: each kind once
+            for tree in (args.before, args.after, args.after, args.before):
+                sides.append(Side(tree.resolve(), f.name))
+            pairs = ((sides[0], sides[1]), (sides[3], sides[2]))
+            for side in sides:  # warm-up: each kind once
                 for kind in KINDS:
                     side.time(kind, 0)
             times: dict[str, dict[str, list[float]]] = {k: {"before": [], "after": []} for k in KINDS}
-            turn = 0
-            for _ in range(args.rounds):
+            coin = random.Random(1)  # who goes first on a prompt: a fair coin, not tied to the prompt's number
+            for r in range(args.rounds):
+                before, after = pairs[r % 2]
                 for kind in KINDS:
                     for i in range(args.prompts):
                         order = ((before, "before"), (after, "after"))
-                        for side, name in order if turn % 2 == 0 else order[::-1]:
+                        for side, name in order if coin.random() < 0.5 else order[::-1]:
                             times[kind][name].append(side.time(kind, i))
-                        turn += 1
         finally:
-            before.close()
-            after.close()
+            for side in sides:
+                side.close()
     report = {}
     for kind, t in times.items():
         ratios = [a / b for a, b in zip(t["after"], t["before"], strict=True) if b > 0]
