@@ -44,14 +44,14 @@ def _import_litellm() -> Any:
     return litellm
 
 
-def _no_cost(self: object, *args: object, **kwargs: object) -> float:
-    """What litellm prices each call at, in place of `Logging.response_cost_calculator`: nothing. govproxy never
-    reads that price (budgets count requests and tokens; nothing is billed in dollars), and litellm worked it out
-    after every call, looking the model up in its cost map, for a model it does not know (an on-prem one) by a scan
-    of the whole map: 0.5 ms of the 3.6-3.8 ms of CPU that a call through litellm cost on the zero-latency fake.
-    litellm (pinned) calls this method wherever it prices a call and takes 0.0 as free; a test checks that a chat
-    goes through it (tests/unit/test_upstream_cost.py)."""
-    return 0.0
+def _no_cost(self: object, *args: object, **kwargs: object) -> None:
+    """What litellm prices each call at, in place of `Logging.response_cost_calculator`: not worked out (None, as
+    litellm itself answers for a stream). govproxy never reads that price (budgets count requests and tokens;
+    nothing is billed in dollars), and litellm worked it out after every call, looking the model up in its cost map,
+    for a model it does not know (an on-prem one) by a scan of the whole map; a price of 0.0 would make it look the
+    model up again to explain why it is free. litellm (pinned) calls this method wherever it prices a call and reads
+    None as unknown; a test checks that a chat goes through it (tests/unit/test_upstream_cost.py)."""
+    return None
 
 
 async def warm_up() -> None:

@@ -1,4 +1,4 @@
-"""litellm's price for a call is never worked out: govproxy puts a method that answers 0.0 in place of litellm's
+"""litellm's price for a call is never worked out: govproxy puts a method that answers None in place of litellm's
 `Logging.response_cost_calculator`. A chat, plain and streamed, through `Upstream` against the recording fake: litellm
 calls that method (so the place replaced is the one the pinned litellm uses), the answer arrives whole, and what
 the fake received is the body as sent, with no pricing fields in it."""
@@ -20,11 +20,10 @@ def test_litellm_prices_each_call_through_the_method_govproxy_replaces(
         upstreams: Upstreams, monkeypatch: pytest.MonkeyPatch) -> None:
     upstream = Upstream()
     assert Logging.response_cost_calculator is _no_cost
-    calls: list[float] = []
+    calls: list[None] = []
 
-    def counting(self: Logging, *args: object, **kwargs: object) -> float:
+    def counting(self: Logging, *args: object, **kwargs: object) -> None:
         calls.append(_no_cost(self, *args, **kwargs))
-        return calls[-1]
 
     monkeypatch.setattr(Logging, "response_cost_calculator", counting)
     target = Target(alias="onprem-chat", model="openai/fake-onprem", location=Location.ONPREM,
@@ -40,7 +39,7 @@ def test_litellm_prices_each_call_through_the_method_govproxy_replaces(
     answer, chunks = asyncio.run(both())
     assert answer["choices"][0]["message"]["content"]
     assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c.get("choices"))
-    assert calls and set(calls) == {0.0}
+    assert calls and set(calls) == {None}
     received = upstreams.onprem.recorder.all()
     assert len(received) == 2
     for item in received:
