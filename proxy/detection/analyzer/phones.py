@@ -25,6 +25,9 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
+# A region's metadata, or the calling code's own where the code belongs to no country (+800, +882, ...).
+_metadata = PhoneMetadata.metadata_for_region_or_calling_code
+
 
 def _shortest(metadata: Iterable[PhoneMetadata | None]) -> int:
     """The fewest digits of a valid national significant number under any of `metadata` (0: no bound known)."""
@@ -37,13 +40,6 @@ def _added(metadata: PhoneMetadata | None) -> int:
     transform (San Marino's `0549\\1` makes a 6-digit local number a 10-digit one)."""
     rule = metadata.national_prefix_transform_rule if metadata is not None else None
     return len(re.findall(r"(?<!\\)\d", rule)) if rule else 0
-
-
-def _metadata(code: int, region: str) -> PhoneMetadata | None:
-    """`region`'s metadata, or the calling code's own where the code belongs to no country (+800, +882, ...)."""
-    if region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
-        return PhoneMetadata.metadata_for_nongeo_region(code)
-    return PhoneMetadata.metadata_for_region(region)
 
 
 def _fewest_for_code(code: int, parsed_as: PhoneMetadata | None) -> int:
